@@ -1,0 +1,40 @@
+# reelmark. The two commands the README opens with, each doing all set-up on a fresh machine first:
+#   make run    the main job on the embedded default (today: make a demo clip and probe it)
+#   make test   the test suite
+# Set-up makes .venv with Python >= 3.11, installs torch (TORCH_SPEC; the CPU build on machines without a GPU,
+# see README), then reelmark in editable mode with its test extras. It re-runs when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+# Without a GPU outside our machines: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+STAMP := $(VENV)/.reelmark-installed
+
+.PHONY: setup run test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "reelmark needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+run: setup
+	$(BIN)/reelmark demo --output-dir build/demo
+
+# pytest exits 5 when it collects nothing: report that as the failure it is.
+test: setup
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	exit $$status
+
+bench: setup
+	$(BIN)/python tests/bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,359 @@
+"""Frame sampling: every frame, N per second, at given times, or keyframes only, with exact times.
+
+A sample is the frame on screen at the requested instant (the last frame whose presentation time is at or
+before it), and carries that frame's own time, pts × time_base, exactly as the container stores it. Each frame
+is yielded at most once, so sampling faster than the video's rate yields every frame.
+
+How the file is read is chosen per request (DESIGN §4):
+
+- `sequential`: decode everything and keep what is asked. Right when keyframes are further apart than the
+  samples, because a seek must decode from the previous keyframe anyway.
+- `seek`: jump to the keyframe before each sample. Right when keyframes come more often than samples.
+- `keyframes`: the decoder skips every non-key frame (`skip_frame=NONKEY`), the fast preview path.
+
+Decoding is frame-threaded (`thread_type=AUTO`), which PyAV needs to reach FFmpeg's decode ceiling. Frames come
+out reduced (`max_side`) and upright (display rotation applied). `color="luma"` reads the Y plane as a numpy view
+and decimates it, skipping colour conversion altogether; `color="rgb"` converts and scales in one swscale pass.
+Memory stays bounded: the sampler holds at most two decoded frames besides the decoder's own queue.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import count, pairwise
+from typing import TYPE_CHECKING, Literal
+
+import av
+import numpy as np
+
+from reelmark.core.errors import InvalidRangeError, NoVideoStreamError, TruncatedMediaError
+from reelmark.core.media.container import PathLike, check_media_path, open_media, unreadable
+from reelmark.core.media.probing import probe
+from reelmark.core.media.ranges import checked_range, media_end
+from reelmark.core.media.types import MediaInfo, VideoStreamInfo
+from reelmark.core.times import as_fraction, format_clock_time, seconds_to_pts
+
+if TYPE_CHECKING:
+    from av.container import InputContainer
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
+
+Color = Literal["rgb", "luma"]
+Strategy = Literal["auto", "seek", "sequential"]
+Mode = Literal["all", "fps", "times", "keyframes"]
+
+MAX_SAMPLE_FPS = Fraction(1000)
+# Pixel formats whose first plane is 8-bit luma: read it in place, no conversion.
+LUMA_PLANE_FORMATS = frozenset(
+    {
+        "yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
+        "yuv411p", "yuv410p", "yuva420p", "yuva422p", "yuva444p", "nv12", "nv21", "nv16", "nv24", "gray",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VideoSample:
+    """One decoded frame: its exact presentation time and its picture, upright."""
+
+    time: Fraction
+    """pts × time_base, in seconds of media time."""
+    pts: int
+    key_frame: bool
+    image: np.ndarray
+    """`(h, w)` uint8 luma or `(h, w, 3)` uint8 RGB."""
+
+    @property
+    def seconds(self) -> float:
+        return float(self.time)
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """What a sampler will do and why; engines log it with their results."""
+
+    mode: Mode
+    strategy: Literal["sequential", "seek", "keyframes"]
+    reason: str
+    start: Fraction
+    end: Fraction | None
+    decimation: int
+    output_size: tuple[int, int]
+    """(width, height) of each image, upright."""
+    estimated_samples: int | None
+
+
+def output_geometry(width: int, height: int, max_side: int | None) -> tuple[int, int, int]:
+    """(decimation, width, height): the integer step that brings the longest side to at most `max_side`."""
+    if max_side is None or max(width, height) <= max_side:
+        return 1, width, height
+    step = math.ceil(max(width, height) / max_side)
+    return step, math.ceil(width / step), math.ceil(height / step)
+
+
+class FrameSampler:
+    """An iterable of `VideoSample`s from one file; build it with `sample_frames`."""
+
+    def __init__(
+        self,
+        path: PathLike,
+        *,
+        fps: Fraction | int | float | str | None = None,
+        times: Sequence[Fraction | int | float | str] | None = None,
+        keyframes_only: bool = False,
+        start: Fraction | int | float | str | None = None,
+        end: Fraction | int | float | str | None = None,
+        max_side: int | None = None,
+        color: Color = "rgb",
+        strategy: Strategy = "auto",
+        threads: int = 0,
+        info: MediaInfo | None = None,
+    ) -> None:
+        self.path = check_media_path(path)
+        if sum((fps is not None, times is not None, keyframes_only)) > 1:
+            raise ValueError("choose one of fps, times and keyframes_only")
+        if color not in ("rgb", "luma"):
+            raise ValueError(f"color must be 'rgb' or 'luma', not {color!r}")
+        if strategy not in ("auto", "seek", "sequential"):
+            raise ValueError(f"strategy must be 'auto', 'seek' or 'sequential', not {strategy!r}")
+        if max_side is not None and max_side < 2:
+            raise ValueError(f"max_side must be at least 2 pixels, not {max_side}")
+        self.info = info if info is not None else probe(self.path)
+        if self.info.video is None:
+            raise NoVideoStreamError(f"{self.path} has no video stream (audio only?); frame sampling needs video")
+        self.video: VideoStreamInfo = self.info.video
+        self.color: Color = color
+        self.threads = threads
+        self.media_end = media_end(self.info)
+        self.start, self.end = checked_range(self.info, start, end)
+        self.fps = self._checked_fps(fps) if fps is not None else None
+        self.times = self._checked_times(times) if times is not None else None
+        self.plan = self._plan(keyframes_only, strategy, max_side)
+
+    @staticmethod
+    def _checked_fps(fps: Fraction | int | float | str) -> Fraction:
+        rate = as_fraction(fps)
+        if not 0 < rate <= MAX_SAMPLE_FPS:
+            raise InvalidRangeError(f"sampling rate {float(rate):g} fps is out of range; use 0 < fps <= 1000")
+        return rate
+
+    def _checked_times(self, times: Sequence[Fraction | int | float | str]) -> list[Fraction]:
+        exact = sorted({as_fraction(time) for time in times})
+        if not exact:
+            raise InvalidRangeError("no timestamps given; pass at least one time to sample")
+        limit = self.end if self.end is not None else self.media_end
+        outside = [time for time in exact if time < self.start or (limit is not None and time >= limit)]
+        if outside:
+            bounds = f"{float(self.start):g}–{float(limit):g} s" if limit is not None else f"after {float(self.start):g} s"
+            raise InvalidRangeError(
+                f"{len(outside)} timestamp(s) fall outside the media range {bounds}, e.g. {float(outside[0]):g} s"
+            )
+        return exact
+
+    def _plan(self, keyframes_only: bool, strategy: Strategy, max_side: int | None) -> SamplingPlan:
+        step, width, height = output_geometry(self.video.width, self.video.height, max_side)
+        size = (height, width) if self.video.rotation % 180 else (width, height)
+        span = (self.end if self.end is not None else self.media_end or self.start) - self.start
+        keyframe_interval = self.video.keyframe_interval
+        if keyframes_only:
+            estimate = math.ceil(span / keyframe_interval) if keyframe_interval else None
+            return SamplingPlan("keyframes", "keyframes", "keyframes only", self.start, self.end, step, size, estimate)
+        if self.fps is None and self.times is None:
+            estimate = math.ceil(span * self.video.rate)
+            return SamplingPlan("all", "sequential", "every frame", self.start, self.end, step, size, estimate)
+        if self.fps is not None:
+            mode: Mode = "fps"
+            interval = 1 / self.fps
+            estimate = math.ceil(span * self.fps)
+        else:
+            assert self.times is not None
+            mode, estimate = "times", len(self.times)
+            gaps = [b - a for a, b in pairwise(self.times)]
+            interval = Fraction(statistics.median(gaps)) if gaps else span
+        if strategy == "auto":
+            seek = keyframe_interval is not None and keyframe_interval < interval
+            chosen: Literal["seek", "sequential"] = "seek" if seek else "sequential"
+            reason = (
+                f"keyframes every {float(keyframe_interval or 0):.3g} s, samples every {float(interval):.3g} s: "
+                + ("seeking skips the frames between" if seek else "a seek would decode as much, so decode in order")
+            )
+        else:
+            chosen, reason = strategy, f"{strategy} requested"
+        return SamplingPlan(mode, chosen, reason, self.start, self.end, step, size, estimate)
+
+    def __iter__(self) -> Iterator[VideoSample]:
+        with open_media(self.path) as container:
+            stream = container.streams[self.video.index]
+            stream.thread_type = "AUTO"
+            stream.thread_count = self.threads
+            if self.plan.strategy == "keyframes":
+                stream.codec_context.skip_frame = "NONKEY"
+            cursor = _DecodeCursor(container, stream, self.path, 1 / self.video.rate)
+            convert = _FrameConverter(self.color, self.plan.decimation, self.plan.output_size, self.video.rotation)
+            for frame in self._select(cursor):
+                yield VideoSample(cursor.time_of(frame), frame.pts, bool(frame.key_frame), convert(frame))
+            self._check_complete(cursor)
+
+    def _select(self, cursor: _DecodeCursor) -> Iterator[VideoFrame]:
+        if self.start > self.video.start:
+            cursor.seek(self.start)
+        if self.plan.mode in ("all", "keyframes"):
+            yield from self._contiguous(cursor)
+            return
+        targets: Iterable[Fraction]
+        if self.times is not None:
+            targets = self.times
+        else:
+            assert self.fps is not None
+            targets = (self.start + index / self.fps for index in count())
+        last_pts: int | None = None  # by pts, not identity: a seek decodes the same frame again as a new object
+        keyframe_interval = self.video.keyframe_interval or Fraction(0)
+        limit = self.end if self.end is not None else self.media_end
+        for target in targets:
+            if limit is not None and target >= limit:
+                return
+            if self.plan.strategy == "seek" and cursor.should_seek(target, keyframe_interval):
+                cursor.seek(target)
+            frame = cursor.frame_at(target)
+            if frame is None:
+                return
+            if frame.pts != last_pts:
+                last_pts = frame.pts
+                yield frame
+
+    def _contiguous(self, cursor: _DecodeCursor) -> Iterator[VideoFrame]:
+        """Every decoded frame in range, starting with the one on screen at `start`."""
+        first = cursor.frame_at(self.start)
+        if first is not None and (self.plan.mode == "all" or cursor.time_of(first) >= self.start):
+            yield first
+        while (frame := cursor.next_frame()) is not None:
+            if self.end is not None and cursor.time_of(frame) >= self.end:
+                return
+            yield frame
+
+    def _check_complete(self, cursor: _DecodeCursor) -> None:
+        """A stream that runs dry well before the time its header promises is truncated, not short."""
+        expected_end = self.end if self.end is not None else self.media_end
+        if not cursor.exhausted or expected_end is None or cursor.last_time is None:
+            return
+        slack = max(Fraction(1), (expected_end - self.start) / 50)
+        if self.plan.strategy == "keyframes":
+            slack += self.video.keyframe_interval or Fraction(0)
+        if cursor.last_time + slack < expected_end:
+            raise TruncatedMediaError(
+                f"{self.path}: video data stops at {format_clock_time(cursor.last_time)} but the file says it runs "
+                f"to {format_clock_time(expected_end)}; it is probably an incomplete copy or download, so copy it again"
+            )
+
+
+sample_frames = FrameSampler
+"""`sample_frames(path, fps=1, ...)`: the sampler's constructor under the name callers read best."""
+
+
+class _DecodeCursor:
+    """A position in the decoded stream that answers 'which frame is on screen at t', seeking when told."""
+
+    def __init__(self, container: InputContainer, stream: VideoStream, path: object, frame_duration: Fraction):
+        self.container = container
+        self.stream = stream
+        self.path = path
+        self.time_base: Fraction = stream.time_base
+        self.frame_duration = frame_duration
+        self.current: VideoFrame | None = None
+        self.last_time: Fraction | None = None
+        self.exhausted = False
+        self._lookahead: VideoFrame | None = None
+        self._frames = self._decode()
+
+    def time_of(self, frame: VideoFrame) -> Fraction:
+        return frame.pts * self.time_base
+
+    def _decode(self) -> Iterator[VideoFrame]:
+        try:
+            for frame in self.container.decode(self.stream):
+                if frame.pts is None:
+                    continue
+                time = self.time_of(frame)
+                self.last_time = time if self.last_time is None else max(self.last_time, time)
+                yield frame
+        except av.FFmpegError as error:
+            raise unreadable(self.path, error) from None  # type: ignore[arg-type]
+
+    def should_seek(self, target: Fraction, keyframe_interval: Fraction) -> bool:
+        """Seek unless the target lies ahead within one keyframe interval, where decoding on is cheaper."""
+        if self.current is None:
+            return True
+        position = self.time_of(self.current)
+        return target < position or target - position > keyframe_interval
+
+    def seek(self, target: Fraction) -> None:
+        self.container.seek(seconds_to_pts(target, self.time_base, "floor"), stream=self.stream, backward=True)
+        self._frames = self._decode()
+        self.current = None
+        self._lookahead = None
+        self.exhausted = False
+
+    def next_frame(self) -> VideoFrame | None:
+        if self._lookahead is not None:
+            frame, self._lookahead = self._lookahead, None
+        else:
+            frame = next(self._frames, None)
+        if frame is None:
+            self.exhausted = True
+            return None
+        self.current = frame
+        return frame
+
+    def frame_at(self, target: Fraction) -> VideoFrame | None:
+        """The last frame at or before `target`; after a seek that lands late, the first frame decoded."""
+        while True:
+            if self._lookahead is None:
+                self._lookahead = next(self._frames, None)
+                if self._lookahead is None:
+                    self.exhausted = True
+                    return self._current_if_showing(target)
+            if self.time_of(self._lookahead) <= target:
+                self.current, self._lookahead = self._lookahead, None
+                continue
+            if self.current is None:
+                self.current, self._lookahead = self._lookahead, None
+            return self.current
+
+    def _current_if_showing(self, target: Fraction) -> VideoFrame | None:
+        if self.current is None:
+            return None
+        shown_until = self.time_of(self.current) + self.frame_duration
+        return self.current if target < shown_until else None
+
+
+class _FrameConverter:
+    """Decoded frame → upright, reduced numpy image."""
+
+    def __init__(self, color: Color, decimation: int, upright_size: tuple[int, int], rotation: int):
+        self.color = color
+        self.decimation = decimation
+        self.quarter_turns = (rotation // 90) % 4
+        width, height = upright_size
+        self.stored_size = (height, width) if self.quarter_turns % 2 else (width, height)
+
+    def __call__(self, frame: VideoFrame) -> np.ndarray:
+        if self.color == "luma":
+            image = self._luma(frame)
+        elif self.decimation == 1:
+            image = frame.to_ndarray(format="rgb24")
+        else:
+            width, height = self.stored_size
+            image = frame.to_ndarray(format="rgb24", width=width, height=height)
+        if self.quarter_turns:
+            image = np.rot90(image, self.quarter_turns)
+        return np.ascontiguousarray(image)
+
+    def _luma(self, frame: VideoFrame) -> np.ndarray:
+        source = frame if frame.format.name in LUMA_PLANE_FORMATS else frame.reformat(format="gray")
+        plane = source.planes[0]
+        rows = np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)
+        return rows[: source.height : self.decimation, : source.width : self.decimation]

@@ -1,0 +1,178 @@
+"""Subtitle cues with exact times, from embedded text streams and sidecar `.srt`/`.vtt` files.
+
+Embedded streams are demuxed and decoded by PyAV; their cue times come from packet pts and duration, so they are
+exact in the stream's time base. Sidecars are parsed with `srt` and `webvtt-py`, whose millisecond times are
+exact decimals. Styling (ASS override tags, HTML-like tags) is stripped: cues are for search, not display.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from reelmark.core.errors import SubtitleFormatError
+from reelmark.core.media.container import PathLike, check_media_path, open_media, unreadable
+
+SIDECAR_EXTENSIONS = (".srt", ".vtt")
+BITMAP_SUBTITLE_CODECS = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub", "dvb_teletext"})
+# A cue with no duration in its packet lasts until the next cue, or this long if it is the last.
+LAST_CUE_FALLBACK = Fraction(2)
+
+_ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
+_MARKUP_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_VTT_TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})$")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One subtitle cue in media time."""
+
+    start: Fraction
+    end: Fraction
+    text: str
+    source: str
+    """`stream:N` for an embedded stream, else the sidecar's path."""
+    language: str | None = None
+
+
+def clean_cue_text(text: str) -> str:
+    """Plain text from ASS or SRT/VTT markup: tags removed, ASS line breaks as newlines."""
+    text = _ASS_OVERRIDE.sub("", text).replace("\\N", "\n").replace("\\n", "\n").replace("\\h", " ")
+    text = _MARKUP_TAG.sub("", text)
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def find_sidecar_subtitles(media_path: PathLike) -> list[Path]:
+    """Sidecars that belong to a media file: `clip.srt`, `clip.en.vtt`, ... in the same folder."""
+    path = Path(media_path)
+    try:
+        siblings = sorted(path.parent.iterdir())
+    except OSError:
+        return []
+    found = []
+    for sibling in siblings:
+        if sibling.suffix.lower() not in SIDECAR_EXTENSIONS or not sibling.is_file():
+            continue
+        stem = sibling.name[: -len(sibling.suffix)]
+        if stem == path.stem or (stem.startswith(path.stem + ".") and "." not in stem[len(path.stem) + 1 :]):
+            found.append(sibling)
+    return found
+
+
+def _sidecar_language(media_path: Path, sidecar: Path) -> str | None:
+    """`clip.en.srt` → `en`; `clip.srt` → None."""
+    stem = sidecar.name[: -len(sidecar.suffix)]
+    if stem == media_path.stem:
+        return None
+    return stem[len(media_path.stem) + 1 :]
+
+
+def read_subtitles(path: PathLike, *, include_sidecars: bool = True) -> list[Cue]:
+    """All text cues of a media file, embedded and sidecar, ordered by start time."""
+    media_path = check_media_path(path)
+    cues = read_embedded_subtitles(media_path)
+    if include_sidecars:
+        for sidecar in find_sidecar_subtitles(media_path):
+            cues.extend(read_sidecar(sidecar, language=_sidecar_language(media_path, sidecar)))
+    return sorted(cues, key=lambda cue: (cue.start, cue.end, cue.source))
+
+
+def read_embedded_subtitles(path: PathLike) -> list[Cue]:
+    """Cues from every text subtitle stream inside the file; bitmap streams carry no text and are skipped."""
+    media_path = check_media_path(path)
+    cues: list[Cue] = []
+    with open_media(media_path) as container:
+        streams = [
+            stream
+            for stream in container.streams.subtitles
+            if stream.codec_context is not None and stream.codec_context.name not in BITMAP_SUBTITLE_CODECS
+        ]
+        if not streams:
+            return cues
+        pending: dict[int, list[tuple[Fraction, Fraction | None, str]]] = {stream.index: [] for stream in streams}
+        try:
+            for packet in container.demux(streams):
+                if packet.size == 0 or packet.pts is None:
+                    continue
+                start = packet.pts * packet.time_base
+                end = (packet.pts + packet.duration) * packet.time_base if packet.duration else None
+                for subtitle in packet.decode():
+                    text = clean_cue_text(subtitle.dialogue.decode("utf-8", errors="replace"))
+                    if text:
+                        pending[packet.stream.index].append((start, end, text))
+        except av.FFmpegError as error:
+            raise unreadable(media_path, error) from None
+        for stream in streams:
+            language = stream.metadata.get("language")
+            cues.extend(_close_open_ends(pending[stream.index], f"stream:{stream.index}", language))
+    return cues
+
+
+def _close_open_ends(items: list[tuple[Fraction, Fraction | None, str]], source: str, language: str | None) -> list[Cue]:
+    """Cues whose packets had no duration end where the next cue starts."""
+    items = sorted(items, key=lambda item: item[0])
+    cues = []
+    for position, (start, end, text) in enumerate(items):
+        if end is None:
+            end = items[position + 1][0] if position + 1 < len(items) else start + LAST_CUE_FALLBACK
+        cues.append(Cue(start, max(start, end), text, source, language))
+    return cues
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _timedelta_seconds(value: timedelta) -> Fraction:
+    return Fraction(value // timedelta(microseconds=1), 1_000_000)
+
+
+def _vtt_seconds(text: str, path: Path) -> Fraction:
+    match = _VTT_TIME.match(text.strip())
+    if match is None:
+        raise SubtitleFormatError(f"{path}: {text!r} is not a WebVTT time (hh:mm:ss.ttt); fix or remove the file")
+    hours, minutes, seconds, millis = match.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + Fraction(int(millis), 1000)
+
+
+def read_sidecar(path: PathLike, *, language: str | None = None) -> list[Cue]:
+    """Cues from one `.srt` or `.vtt` file."""
+    sidecar = Path(path)
+    suffix = sidecar.suffix.lower()
+    if suffix == ".srt":
+        import srt
+
+        try:
+            parsed = list(srt.parse(_read_text(sidecar)))
+        except srt.SRTParseError as error:
+            raise SubtitleFormatError(f"{sidecar}: not valid SRT ({error}); fix or remove the file") from None
+        cues = [
+            Cue(_timedelta_seconds(item.start), _timedelta_seconds(item.end), clean_cue_text(item.content), str(sidecar), language)
+            for item in parsed
+        ]
+    elif suffix == ".vtt":
+        import webvtt
+        from webvtt.errors import MalformedFileError
+
+        try:
+            captions = webvtt.from_string(_read_text(sidecar))
+        except MalformedFileError as error:
+            raise SubtitleFormatError(f"{sidecar}: not valid WebVTT ({error}); fix or remove the file") from None
+        cues = [
+            Cue(_vtt_seconds(item.start, sidecar), _vtt_seconds(item.end, sidecar), clean_cue_text(item.text), str(sidecar), language)
+            for item in captions
+        ]
+    else:
+        raise SubtitleFormatError(f"{sidecar}: unknown subtitle format; reelmark reads .srt and .vtt")
+    return [cue for cue in cues if cue.text]

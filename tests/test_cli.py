@@ -1,0 +1,107 @@
+"""The `reelmark` command line: probe output, analyze's contract until engines land, help, demo, start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reelmark.core import __version__
+from reelmark.core.cli import cli
+from reelmark.core.media.synthetic import ClipTruth
+
+REELMARK = Path(sys.executable).with_name("reelmark")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(REELMARK), *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_probe_report_shows_exact_rate_and_timecode(corpus: Path) -> None:
+    result = run("probe", str(corpus / "frame_debugger_1h.mov"))
+    assert result.returncode == 0, result.stderr
+    assert "24/1 fps CFR, 120 frames (exact)" in result.stdout
+    assert "01:00:00:00 (tmcd track) = frame 86400" in result.stdout
+    assert "audio #1" in result.stdout
+
+
+def test_probe_json_is_the_media_model(corpus: Path) -> None:
+    result = run("probe", str(corpus / "bottle-detection.mp4"), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["video"]["rate"] == "179/6"
+    assert Fraction(data["duration"]["value"], data["duration"]["rate"]) == Fraction(456576, 11456)
+
+
+def test_probe_does_not_load_torch_or_transformers(clips: dict[str, ClipTruth]) -> None:
+    """Heavy imports are lazy: `reelmark probe` must not pay for torch or transformers."""
+    script = (
+        "import sys\nfrom reelmark.core.cli import main\n"
+        f"sys.argv = ['reelmark', 'probe', {str(clips['longgop'].path)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.stdout.strip().splitlines()[-1] == "False False", result.stderr
+
+
+def test_analyze_fails_clearly_until_an_engine_lands(clips: dict[str, ClipTruth]) -> None:
+    result = run("analyze", str(clips["cfr25"].path), "--task", "shots")
+    assert result.returncode == 1
+    assert result.stderr.startswith("reelmark: error: the signals engine is not part of this version")
+    assert len(result.stderr.strip().splitlines()) == 1
+    other_format = run("analyze", str(clips["cfr25"].path), "-o", "markers.edl")
+    assert "--format edl needs the OTIO bridge" in other_format.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "ground"], "--task ground needs at least one --query"),
+        (["--engine", "vlm"], "--engine vlm needs --model"),
+        (["--start", "soon"], "is not a time"),
+        (["--task", "juggle"], "Invalid value for '--task'"),
+        (["--format", "avi"], "Invalid value for '--format'"),
+    ],
+)
+def test_analyze_usage_errors_exit_2(clips: dict[str, ClipTruth], args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["analyze", str(clips["cfr25"].path), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_analyze_checks_the_range_against_the_media(clips: dict[str, ClipTruth]) -> None:
+    result = run("analyze", str(clips["cfr25"].path), "--start", "00:01:00")
+    assert result.returncode == 1
+    assert "past the end" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["probe"], ["analyze"], ["demo"]])
+def test_help_is_complete(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage: " in result.output
+    if command == ["analyze"]:
+        for option in ("--engine", "--task", "--query", "--start", "--end", "--model", "--output", "--format"):
+            assert option in result.output
+        for task in ("shots", "highlights", "split", "reframe", "ground", "track", "describe"):
+            assert task in result.output
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_demo_writes_and_probes_a_clip(tmp_path: Path) -> None:
+    result = run("demo", "--output-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "reelmark-demo.mp4").is_file()
+    assert "25/1 fps CFR, 300 frames (exact)" in result.stdout
+    assert "01:00:00:00 (tmcd track) = frame 90000" in result.stdout
+    assert "mov_text" in result.stdout

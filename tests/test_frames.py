@@ -1,0 +1,211 @@
+"""Frame sampling: exact presentation times, the frame on screen at each instant, strategies, sizes, errors."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from conftest import corpus_files
+from reelmark.core.errors import InvalidRangeError, NoVideoStreamError, TruncatedMediaError
+from reelmark.core.media import probe, sample_frames
+from reelmark.core.media.synthetic import ClipTruth
+
+
+def raw_frame_times(path: Path) -> list[Fraction]:
+    """Reference: every frame's pts × time_base from a plain PyAV decode."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return sorted(frame.pts * stream.time_base for frame in container.decode(stream))
+
+
+def on_screen(times: list[Fraction], targets: list[Fraction]) -> list[Fraction]:
+    """The frame showing at each target (last frame at or before it), each frame once."""
+    chosen: list[Fraction] = []
+    for target in targets:
+        frame = times[bisect.bisect_right(times, target) - 1]
+        if not chosen or chosen[-1] != frame:
+            chosen.append(frame)
+    return chosen
+
+
+def one_fps_targets(start: Fraction, end: Fraction) -> list[Fraction]:
+    return [start + second for second in range(math.ceil(end - start))]
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda path: path.name)
+def test_one_fps_on_corpus_matches_raw_decode(path: Path) -> None:
+    """Acceptance: 1 fps samples carry exactly the container's pts, and are the frames on screen each second."""
+    sampler = sample_frames(path, fps=1, color="luma", max_side=64)
+    samples = list(sampler)
+    raw = raw_frame_times(path)
+    assert sampler.media_end is not None
+    assert [sample.time for sample in samples] == on_screen(raw, one_fps_targets(raw[0], sampler.media_end))
+    time_base = probe(path).video.time_base  # type: ignore[union-attr]
+    assert all(sample.pts * time_base == sample.time for sample in samples)
+
+
+@pytest.mark.parametrize("name", ["cfr25", "ntsc", "vfr", "mkv"])
+def test_every_frame_has_its_exact_time(clips: dict[str, ClipTruth], name: str) -> None:
+    truth = clips[name]
+    samples = list(sample_frames(truth.path, color="luma"))
+    assert [sample.time for sample in samples] == list(truth.frame_times)
+
+
+def test_vfr_sampling_picks_the_frame_on_screen(clips: dict[str, ClipTruth]) -> None:
+    truth = clips["vfr"]
+    samples = list(sample_frames(truth.path, fps=7, color="luma"))
+    targets = [Fraction(index, 7) for index in range(math.ceil(truth.duration * 7))]
+    assert [sample.time for sample in samples] == on_screen(list(truth.frame_times), targets)
+
+
+def test_strategy_follows_the_keyframe_interval(clips: dict[str, ClipTruth]) -> None:
+    """DESIGN §4: seek only when keyframes come more often than samples."""
+    assert sample_frames(clips["cfr25"].path, fps=1).plan.strategy == "seek"  # keyframes every 0.48 s
+    assert sample_frames(clips["longgop"].path, fps=1).plan.strategy == "sequential"  # one keyframe in 4 s
+    assert sample_frames(clips["cfr25"].path, fps=5).plan.strategy == "sequential"  # samples every 0.2 s
+    assert sample_frames(clips["cfr25"].path, keyframes_only=True).plan.strategy == "keyframes"
+
+
+@pytest.mark.parametrize("fps", [1, Fraction(3, 2), Fraction(7, 3)])
+def test_seek_and_sequential_give_identical_frames(clips: dict[str, ClipTruth], fps: Fraction) -> None:
+    path = clips["cfr25"].path
+    seek = list(sample_frames(path, fps=fps, color="luma", strategy="seek"))
+    sequential = list(sample_frames(path, fps=fps, color="luma", strategy="sequential"))
+    assert [sample.time for sample in seek] == [sample.time for sample in sequential]
+    for left, right in zip(seek, sequential):
+        assert np.array_equal(left.image, right.image)
+
+
+def test_explicit_times(clips: dict[str, ClipTruth]) -> None:
+    truth = clips["cfr25"]
+    asked = [Fraction(37, 10), Fraction(1, 2), Fraction(1, 2), "1.01", 0.0]
+    samples = list(sample_frames(truth.path, times=asked, color="luma"))
+    targets = sorted({Fraction(37, 10), Fraction(1, 2), Fraction(101, 100), Fraction(0)})
+    assert [sample.time for sample in samples] == on_screen(list(truth.frame_times), targets)
+
+
+def test_keyframes_only(clips: dict[str, ClipTruth]) -> None:
+    truth = clips["cfr25"]
+    samples = list(sample_frames(truth.path, keyframes_only=True, color="luma"))
+    gop = truth.spec.gop or 0
+    assert [sample.time for sample in samples] == list(truth.frame_times[::gop])
+    assert all(sample.key_frame for sample in samples)
+
+
+def test_range_limits_sampling(clips: dict[str, ClipTruth]) -> None:
+    truth = clips["cfr25"]
+    samples = list(sample_frames(truth.path, start="1.5", end=3, color="luma"))
+    showing_at_start = on_screen(list(truth.frame_times), [Fraction(3, 2)])
+    assert [sample.time for sample in samples] == showing_at_start + [t for t in truth.frame_times if 1.5 < t < 3]
+    off_grid = list(sample_frames(truth.path, fps=2, start=Fraction(1, 50), end=2, color="luma"))
+    assert [sample.time for sample in off_grid] == on_screen(
+        list(truth.frame_times), [Fraction(1, 50) + Fraction(index, 2) for index in range(4)]
+    )
+
+
+def test_moving_box_is_where_the_truth_says(clips: dict[str, ClipTruth]) -> None:
+    """Each decoded picture belongs to its timestamp: the drawn box sits at the truth's box for that frame."""
+    truth = clips["longgop"]
+    samples = list(sample_frames(truth.path, color="luma"))
+    assert len(samples) == len(truth.boxes)
+    for sample, box in zip(samples, truth.boxes):
+        assert box is not None
+        rows, cols = np.nonzero(sample.image > 215)
+        height, width = sample.image.shape
+        found = (cols.min() / width, rows.min() / height, (cols.max() + 1) / width, (rows.max() + 1) / height)
+        assert found == pytest.approx(box, abs=2.5 / 180), f"frame at {float(sample.time)} s"
+
+
+def test_cuts_change_the_picture_at_the_right_frame(clips: dict[str, ClipTruth]) -> None:
+    truth = clips["longgop"]
+    means = [float(sample.image.mean()) for sample in sample_frames(truth.path, color="luma", max_side=80)]
+    jumps = [abs(b - a) for a, b in zip(means, means[1:])]
+    biggest = sorted(range(len(jumps)), key=jumps.__getitem__)[-len(truth.spec.cuts) :]
+    assert sorted(index + 1 for index in biggest) == list(truth.spec.cuts)
+
+
+def test_luma_matches_rgb_and_sizes_agree(clips: dict[str, ClipTruth]) -> None:
+    path = clips["longgop"].path
+    luma = next(iter(sample_frames(path, times=[1], color="luma", max_side=100)))
+    rgb = next(iter(sample_frames(path, times=[1], color="rgb", max_side=100)))
+    assert luma.image.shape == (45, 80) and luma.image.dtype == np.uint8
+    assert rgb.image.shape == (45, 80, 3) and rgb.image.dtype == np.uint8
+    red, green, blue = (rgb.image[..., channel].astype(np.float32) for channel in range(3))
+    luma_from_rgb = 16 + 0.257 * red + 0.504 * green + 0.098 * blue  # BT.601, studio range
+    assert float(np.abs(luma_from_rgb - luma.image).mean()) < 4.0
+    full = next(iter(sample_frames(path, times=[1], color="rgb")))
+    assert full.image.shape == (180, 320, 3)
+
+
+def test_rotated_video_comes_out_upright(clips: dict[str, ClipTruth]) -> None:
+    """A 90° display matrix: frames are turned so the picture is as a player shows it (320 tall, 180 wide)."""
+    samples = list(sample_frames(clips["rotated"].path, color="luma"))
+    assert samples[0].image.shape == (320, 180)
+    rgb = next(iter(sample_frames(clips["rotated"].path, color="rgb", max_side=160)))
+    assert rgb.image.shape == (160, 90, 3)
+    # Stored, the box moves left to right; turned 90° counter-clockwise, it moves bottom to top.
+    first_rows = np.nonzero(samples[0].image > 215)[0]
+    last_rows = np.nonzero(samples[-1].image > 215)[0]
+    assert first_rows.mean() > last_rows.mean() + 100
+
+
+def test_truncated_file_is_reported_after_the_frames_it_has(clips: dict[str, ClipTruth], tmp_path: Path) -> None:
+    """An index-first MP4 cut short still opens; sampling yields what is there, then says it is truncated."""
+    intact = clips["faststart"].path
+    truncated = tmp_path / "cut.mp4"
+    data = intact.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    received = []
+    with pytest.raises(TruncatedMediaError, match="incomplete copy"):
+        for sample in sample_frames(truncated, fps=2, color="luma"):
+            received.append(sample.time)
+    assert 0 < len(received) < 12
+    assert len(list(sample_frames(intact, fps=2, color="luma"))) == 12
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"fps": 0}, "out of range"),
+        ({"fps": 5000}, "out of range"),
+        ({"times": [99]}, "outside the media"),
+        ({"times": []}, "no timestamps"),
+        ({"start": 10}, "past the end"),
+        ({"start": -1}, "negative"),
+        ({"start": 2, "end": 1}, "not after start"),
+    ],
+)
+def test_absurd_requests_get_clear_errors(clips: dict[str, ClipTruth], options: dict, message: str) -> None:
+    with pytest.raises(InvalidRangeError, match=message):
+        sample_frames(clips["cfr25"].path, **options)
+
+
+def test_programming_errors_are_value_errors(clips: dict[str, ClipTruth]) -> None:
+    path = clips["cfr25"].path
+    for options in ({"fps": 1, "keyframes_only": True}, {"color": "cmyk"}, {"strategy": "fast"}, {"max_side": 1}):
+        with pytest.raises(ValueError):
+            sample_frames(path, **options)
+
+
+def test_audio_only_file_has_no_frames(clips: dict[str, ClipTruth]) -> None:
+    with pytest.raises(NoVideoStreamError, match="no video stream"):
+        sample_frames(clips["audio_only"].path, fps=1)
+
+
+def test_sampling_is_lazy_and_the_file_can_be_moved_after(clips: dict[str, ClipTruth], tmp_path: Path) -> None:
+    """Samples stream one by one: the first arrives before later ones are decoded, and the file is closed after."""
+    copy = tmp_path / "copy.mp4"
+    shutil.copy(clips["longgop"].path, copy)
+    iterator = iter(sample_frames(copy, color="luma"))
+    first = next(iterator)
+    assert first.time == 0
+    rest = list(iterator)
+    assert len(rest) == 99
+    copy.unlink()

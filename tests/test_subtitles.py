@@ -1,0 +1,65 @@
+"""Subtitle cues: embedded mov_text and subrip streams, sidecar SRT and WebVTT, all with exact times."""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from reelmark.core.errors import SubtitleFormatError
+from reelmark.core.media import read_subtitles
+from reelmark.core.media.subtitles import clean_cue_text, read_sidecar
+from reelmark.core.media.synthetic import ClipTruth
+
+
+@pytest.mark.parametrize("name", ["cfr25", "mkv"])
+def test_embedded_cues_have_exact_times_and_text(clips: dict[str, ClipTruth], name: str) -> None:
+    truth = clips[name]
+    cues = read_subtitles(truth.path)
+    assert [(cue.start, cue.end, cue.text) for cue in cues] == [(cue.start, cue.end, cue.text) for cue in truth.subtitles]
+    assert all(cue.source.startswith("stream:") for cue in cues)
+
+
+def test_sidecars_are_read_beside_embedded_cues(clips: dict[str, ClipTruth], tmp_path: Path) -> None:
+    media = tmp_path / "talk.mp4"
+    shutil.copy(clips["longgop"].path, media)
+    (tmp_path / "talk.srt").write_text(
+        "1\n00:00:01,250 --> 00:00:02,000\n<i>Hello</i> there\n\n2\n00:00:03,000 --> 00:00:03,500\nBye\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "talk.de.vtt").write_text(
+        "WEBVTT\n\n00:00.500 --> 00:01.125\n<v Anna>Guten Tag\n", encoding="utf-8"
+    )
+    cues = read_subtitles(media)
+    assert [(cue.start, cue.end, cue.text, cue.language) for cue in cues] == [
+        (Fraction(1, 2), Fraction(9, 8), "Guten Tag", "de"),
+        (Fraction(5, 4), Fraction(2), "Hello there", None),
+        (Fraction(3), Fraction(7, 2), "Bye", None),
+    ]
+
+
+def test_malformed_sidecar_gets_a_typed_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.srt"
+    broken.write_text("1\n00:00:01,000 --> nonsense\nHello\n", encoding="utf-8")
+    with pytest.raises(SubtitleFormatError, match="not valid SRT"):
+        read_sidecar(broken)
+    broken_vtt = tmp_path / "broken.vtt"
+    broken_vtt.write_text("no header here\n", encoding="utf-8")
+    with pytest.raises(SubtitleFormatError, match="not valid WebVTT"):
+        read_sidecar(broken_vtt)
+
+
+def test_cp1252_sidecar_is_decoded(tmp_path: Path) -> None:
+    sidecar = tmp_path / "old.srt"
+    sidecar.write_bytes("1\n00:00:00,000 --> 00:00:01,000\nCaf\u00e9 cr\u00e8me\n".encode("cp1252"))
+    assert read_sidecar(sidecar)[0].text == "Caf\u00e9 cr\u00e8me"
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("{\\i1}word{\\i0}", "word"), ("one\\Ntwo", "one\ntwo"), ("<b>bold</b> and <font color='red'>red</font>", "bold and red"), ("  ", "")],
+)
+def test_markup_is_stripped(raw: str, clean: str) -> None:
+    assert clean_cue_text(raw) == clean
