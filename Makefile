@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 STAMP := $(VENV)/.reelmark-installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench bench-ingest bench-signals clean
 
 setup: $(STAMP)
 
@@ -33,8 +33,15 @@ test: setup
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
 
-bench: setup
+bench: bench-ingest bench-signals
+
+bench-ingest: setup
 	$(BIN)/python tests/bench/ingest.py
+
+# PySceneDetect is the anchor, installed for the bench only; --no-deps keeps its opencv-python off our headless one.
+bench-signals: setup
+	$(BIN)/python -m pip install --quiet --no-deps "scenedetect==0.7.2"
+	$(BIN)/python tests/bench/signals.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

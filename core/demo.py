@@ -1,8 +1,8 @@
 """`reelmark demo`: the main job on a clip it makes itself, so a fresh install can show what it does.
 
-Today it writes a 12 s synthetic clip (cuts, a fade, a flash, a moving subject, tone/silence/noise, subtitles,
-source timecode 01:00:00:00) and probes it. As engines, bridge and daemon land, the same command grows into the
-full path: analyse through the daemon, then write OTIO and NLE files.
+It writes a 12 s synthetic clip (cuts, a fade, a flash, a moving subject, tone/silence/noise, subtitles, source
+timecode 01:00:00:00), probes it and analyses it with the signals engine. As bridge and daemon land, the same
+command grows into the full path: analyse through the daemon, then write OTIO and NLE files.
 """
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from reelmark.core.media.synthetic import AudioSegment, ClipSpec, ClipTruth, SubtitleCue, write_clip
+from reelmark.core.results import Analysis
+from reelmark.core.tasks import Task
+from reelmark.core.times import format_clock_time
+
+DEMO_TASKS = (Task.SHOTS, Task.PEOPLE, Task.ACTIVITY, Task.HIGHLIGHTS, Task.SPLIT, Task.REFRAME, Task.GROUND)
 
 DEMO_SPEC = ClipSpec(
     width=640,
@@ -46,3 +51,15 @@ def make_demo_clip(output_dir: Path) -> ClipTruth:
             DEMO_SPEC,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
+
+
+def summarise(analysis: Analysis) -> str:
+    """One line per moment, in time order: what an editor would see as markers."""
+    lines = [f"{len(analysis.moments)} moments from engine {analysis.engine.name} {analysis.engine.version}:"]
+    for moment in analysis.moments:
+        span = f"{format_clock_time(moment.span.start)}–{format_clock_time(moment.span.end)}"
+        score = "" if moment.score is None else f"  score {moment.score:.2f}"
+        extra = f"  ({moment.text})" if moment.text else ""
+        lines.append(f"  {span}  {moment.kind.value:<11} {moment.label}{score}{extra}")
+    lines.extend(f"  note: {diagnostic}" for diagnostic in analysis.diagnostics)
+    return "\n".join(lines)

@@ -62,6 +62,10 @@ class SubtitleFormatError(ReelmarkError):
     """A sidecar subtitle file cannot be parsed."""
 
 
+class InvalidRequestError(ReelmarkError):
+    """A request that cannot be carried out as asked: an unknown option, a task without the query it needs."""
+
+
 class ResultsFormatError(ReelmarkError):
     """A serialised analysis does not follow the results model."""
 

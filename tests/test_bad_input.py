@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +36,10 @@ def bad_files(clips: dict[str, ClipTruth], tmp_path: Path) -> dict[str, tuple[Pa
     text.write_text("These are my edit notes, not a video.\n" * 20)
     empty = tmp_path / "empty.mov"
     empty.touch()
-    garbage = tmp_path / "garbage.mkv"
-    garbage.write_bytes(os.urandom(64 * 1024))
+    garbage = tmp_path / "garbage.mkv"  # a zip archive renamed: fixed bytes (random ones can hold valid MP3 frames)
+    with zipfile.ZipFile(garbage, "w", zipfile.ZIP_DEFLATED) as archive:
+        for take in range(20):
+            archive.writestr(f"take_{take}.txt", f"scene {take} notes " * 400)
     folder = tmp_path / "footage"
     folder.mkdir()
     return {

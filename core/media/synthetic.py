@@ -69,10 +69,14 @@ class ClipSpec:
     cuts: tuple[int, ...] = ()
     fade_out: tuple[int, int] | None = None
     """Frames [a, b) dim linearly to black; frame b−1 and later frames of that scene are black."""
+    dissolves: tuple[tuple[int, int], ...] = ()
+    """Frames [a, b) cross-fade into the next scene; b must be one of `cuts` (the first frame fully new)."""
     flash_frames: tuple[int, ...] = ()
     moving_box: bool = True
     pan_pixels_per_frame: int = 0
     """Scroll the background texture, so every frame changes as in real footage."""
+    motion_bursts: tuple[tuple[int, int], ...] = ()
+    """Frames [a, b) where the background shakes hard (`BURST_PAN` px a frame, alternating), as in action."""
     grain: float = 0.0
     """Standard deviation of per-frame luma noise: camera grain, which gives real-world bitrates (and decode cost)."""
     vfr: bool = False
@@ -153,6 +157,25 @@ def _fade_gain(spec: ClipSpec, index: int) -> float:
     return (stop - 1 - index) / (stop - first)
 
 
+BURST_PAN = 24
+
+
+def _dissolve_progress(spec: ClipSpec, index: int) -> float:
+    """0 outside dissolves; inside [a, b), how far the picture has turned into the next scene (0 < p < 1)."""
+    for first, stop in spec.dissolves:
+        if first <= index < stop:
+            return (index - first + 1) / (stop - first + 1)
+    return 0.0
+
+
+def _pan_offset(spec: ClipSpec, index: int) -> int:
+    offset = index * spec.pan_pixels_per_frame
+    for first, stop in spec.motion_bursts:
+        if first <= index < stop:
+            offset += BURST_PAN * (index - first) * (1 if (index - first) % 2 == 0 else -1)
+    return offset % spec.width
+
+
 class _Painter:
     """Draws yuv420p frames from a spec; the texture is fixed per scene and scrolls if asked."""
 
@@ -160,9 +183,13 @@ class _Painter:
         self.spec = spec
         rows = np.arange(spec.height, dtype=np.float32)[:, None]
         cols = np.arange(2 * spec.width, dtype=np.float32)[None, :]
-        self.texture = (12 * np.sin(cols / 23.0) * np.cos(rows / 17.0) + 8 * np.sin((cols + rows) / 41.0)).astype(
-            np.float32
-        )
+        # Each scene has its own texture (as different shots show different things), not only its own brightness:
+        # otherwise a cut or dissolve would look like an exposure change to anything that compares structure.
+        self.textures = [
+            (12 * np.sin(cols / (23.0 + 7 * scene)) * np.cos(rows / (17.0 - 2 * scene))
+             + 8 * np.sin((cols * (1 + scene % 2) + rows * (1 + scene // 2)) / (41.0 - 5 * scene))).astype(np.float32)
+            for scene in range(len(SCENE_PALETTE))
+        ]  # fmt: skip
         generator = np.random.default_rng(spec.seed)
         # A bank of grain fields, shifted per frame: fresh-looking noise without drawing millions of samples a frame.
         self.grain = [generator.normal(0, spec.grain, (spec.height, spec.width)).astype(np.float32) for _ in range(8)]
@@ -170,9 +197,20 @@ class _Painter:
     def frame(self, index: int) -> np.ndarray:
         spec = self.spec
         height, width = spec.height, spec.width
-        luma_level, u_level, v_level = SCENE_PALETTE[_scene_of(spec, index) % len(SCENE_PALETTE)]
-        offset = (index * spec.pan_pixels_per_frame) % spec.width
-        luma = luma_level + self.texture[:, offset : offset + width]
+        scene = _scene_of(spec, index)
+        luma_level, u_level, v_level = SCENE_PALETTE[scene % len(SCENE_PALETTE)]
+        blend = _dissolve_progress(spec, index)
+        if blend:
+            next_levels = SCENE_PALETTE[(scene + 1) % len(SCENE_PALETTE)]
+            luma_level, u_level, v_level = (
+                round((1 - blend) * current + blend * upcoming)
+                for current, upcoming in zip((luma_level, u_level, v_level), next_levels, strict=True)
+            )
+        offset = _pan_offset(spec, index)
+        luma = luma_level + self.textures[scene % len(self.textures)][:, offset : offset + width]
+        if blend:
+            upcoming = self.textures[(scene + 1) % len(self.textures)][:, offset : offset + width]
+            luma = (1 - blend) * luma + blend * (luma_level + upcoming)
         box = box_at(spec, index)
         if box is not None:
             x0, y0, x1, y1 = box

@@ -1,0 +1,124 @@
+"""The data the signals tasks share: computed once per analysis, read by every task.
+
+`SignalsContext` holds the probe, the analysed range, the one-pass video features, the one-pass audio features,
+the subtitle cues, the shot boundaries and the people tracks. Tasks are functions of the context: none decodes
+the file again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+
+from reelmark.core.engines.signals.features import VideoFeatures
+from reelmark.core.media.subtitles import Cue
+from reelmark.core.media.types import MediaInfo
+from reelmark.core.results import Moment, TimeSpan
+
+TransitionKind = Literal["cut", "fade", "dissolve"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Where one shot gives way to the next. A cut has `span.start == span.end` (the first frame of the new shot)."""
+
+    span: TimeSpan
+    kind: TransitionKind
+    score: float
+
+
+@dataclass(frozen=True)
+class ShotBoundaries:
+    """Shots tile the analysed range in order; transitions lie between consecutive shots."""
+
+    shots: tuple[TimeSpan, ...]
+    transitions: tuple[Transition, ...]
+
+    @property
+    def boundary_times(self) -> tuple[Fraction, ...]:
+        """Natural cut points: every shot start after the first, and both ends of every gradual transition."""
+        times = {shot.start for shot in self.shots[1:]}
+        for transition in self.transitions:
+            times.update((transition.span.start, transition.span.end))
+        return tuple(sorted(times))
+
+    def shot_at(self, time: Fraction) -> TimeSpan | None:
+        for shot in self.shots:
+            if shot.start <= time < shot.end:
+                return shot
+        return self.shots[-1] if self.shots and time == self.shots[-1].end else None
+
+
+@dataclass(frozen=True)
+class AudioFeatures:
+    """BS.1770 loudness curves and speech/silence spans from one audio pass.
+
+    Curve value i describes the window that ends at `start + (i + 1) * hop`; a window shorter than its nominal
+    length at the very start is measured over what there is. LUFS values of digital silence are −inf.
+    """
+
+    start: Fraction
+    hop: Fraction
+    momentary_lufs: np.ndarray
+    """400 ms windows every `hop`."""
+    short_term_lufs: np.ndarray
+    """3 s windows every `hop`."""
+    integrated_lufs: float | None
+    """Gated programme loudness (−70 LUFS absolute, −10 LU relative); None when everything is gated out."""
+    speech: tuple[TimeSpan, ...]
+    silence: tuple[TimeSpan, ...]
+    end: Fraction
+
+    def window_end(self, index: int) -> Fraction:
+        return self.start + (index + 1) * self.hop
+
+
+@dataclass(frozen=True)
+class SignalsParams:
+    """Every option of the signals engine, with its default; all of them are part of the cache key."""
+
+    shot_sensitivity: float = 0.5
+    """0 finds only the clearest cuts, 1 also weak ones; see `shots.detect_shots`."""
+    detect_fps: Fraction = Fraction(1)
+    """How often the people and face detectors and the moving-region extraction run (people stay in view for
+    seconds; each sampled frame costs about 20 ms of detection on 2 cores)."""
+    detect_side: int = 640
+    """Longest side of the picture the detectors see."""
+    highlight_count: int = 5
+    highlight_min_s: float = 3.0
+    highlight_max_s: float = 20.0
+    highlight_budget_s: float | None = None
+    """Total length of all highlights; None for count × max."""
+    highlight_order: Literal["chronological", "score"] = "score"
+    split_target_s: float = 300.0
+    min_silence_s: float = 0.5
+    """Silence at least this long counts as a natural cut point and as silence for grounding."""
+    reframe_aspects: tuple[str, ...] = ("9:16",)
+    transcript_padding_s: float = 1.0
+
+    def cache_key(self) -> dict[str, object]:
+        """JSON-native values (a Fraction as "n/d", a tuple as a list), so a stored analysis compares equal."""
+        def native(value: object) -> object:
+            if isinstance(value, Fraction):
+                return str(value)
+            return list(value) if isinstance(value, tuple) else value
+
+        return {name: native(value) for name, value in self.__dict__.items()}
+
+
+@dataclass
+class SignalsContext:
+    info: MediaInfo
+    start: Fraction
+    end: Fraction
+    params: SignalsParams
+    video: VideoFeatures | None = None
+    audio: AudioFeatures | None = None
+    cues: list[Cue] = field(default_factory=list)
+    shots: ShotBoundaries | None = None
+    people: list[Moment] = field(default_factory=list)
+    """Person and face moments with tubes, from `people.track_people`."""
+    diagnostics: list[str] = field(default_factory=list)

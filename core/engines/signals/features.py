@@ -1,0 +1,244 @@
+"""One video decode, every per-frame feature the signals tasks read.
+
+Frames come from `sample_frames` as luma (the Y plane, no colour conversion) decimated to at most
+`detect_side` pixels; the feature thumbnails are area-averaged from that with OpenCV (fast, and grain averages
+out):
+
+- `cut_score`: half the L1 distance between consecutive 32-bin luma histograms (0 same, 1 disjoint), robust to
+  motion inside a shot, high across a cut; the histograms themselves are kept (`histograms`) for any-pair checks;
+- `content_score`: mean absolute luma difference of consecutive 160 px thumbnails, /255 (PySceneDetect's
+  content measure, on luma);
+- `luma_mean`, `luma_std`: brightness and contrast, for fades and black frames;
+- `motion`: mean absolute difference of consecutive 64 px thumbnails, /255 (averaging over blocks keeps sensor
+  grain out of it);
+- `foreground_fraction`: share of the thumbnail that background subtraction (`background.StaticBackground`:
+  exposure-compensated running average, reset at hard cuts) marks as moving; meaningful in a static shot;
+- the connected moving regions (`moving_regions`) at `REGION_FPS` or `detect_fps`, whichever is faster, and at
+  `detect_fps` the detection-size picture handed to `consumers` (the people detector), so no task decodes the file
+  again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from reelmark.core.engines.base import AnalysisCancelled, CancelCheck
+from reelmark.core.engines.signals.background import StaticBackground
+from reelmark.core.media.frames import FrameSampler
+from reelmark.core.media.types import MediaInfo
+from reelmark.core.results import Box
+
+FrameConsumer = Callable[[Fraction, np.ndarray], None]
+"""Receives (time, upright luma at detection size) at the sampled rate."""
+FeatureProgress = Callable[[float], None]
+
+HISTOGRAM_BINS = 32
+THUMB_SIDE = 160
+MOTION_SIDE = 64
+HARD_CUT_RESET = 0.5
+REGION_FPS = 4
+"""Moving regions are cheap (connected components of a 160 px mask), so they come at least this often, whatever
+the detectors' rate: reframe and activity tubes follow a subject that crosses the frame in seconds."""
+MIN_REGION_AREA = 0.002
+"""Moving regions smaller than this share of the frame are noise."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detector hit at one sampled frame."""
+
+    time: Fraction
+    kind: Literal["person", "face"]
+    box: Box
+    score: float
+
+
+@dataclass(frozen=True)
+class MovingRegion:
+    """A connected region that background subtraction marks as moving, at one sampled frame."""
+
+    time: Fraction
+    box: Box
+    area: float
+    """Share of the frame covered by moving pixels inside the region."""
+
+
+@dataclass
+class VideoFeatures:
+    """Per-frame signals over the analysed range; index i is the i-th decoded frame."""
+
+    times: tuple[Fraction, ...]
+    seconds: np.ndarray
+    rate: Fraction
+    end: Fraction
+    """End of the last frame: where the analysed video stops."""
+    size: tuple[int, int]
+    """Upright (width, height) of the source picture."""
+    histograms: np.ndarray
+    """[frames, 32] normalised luma histograms, so detectors can compare any two frames (flash: before vs after)."""
+    cut_score: np.ndarray
+    content_score: np.ndarray
+    luma_mean: np.ndarray
+    luma_std: np.ndarray
+    motion: np.ndarray
+    foreground_fraction: np.ndarray
+    sampled_times: tuple[Fraction, ...]
+    moving_regions: tuple[MovingRegion, ...]
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.times)
+
+    def index_at(self, time: Fraction) -> int:
+        """The frame on screen at `time` (clamped to the range)."""
+        index = int(np.searchsorted(self.seconds, float(time), side="right")) - 1
+        while index + 1 < len(self.times) and self.times[index + 1] <= time:
+            index += 1
+        while index > 0 and self.times[index] > time:
+            index -= 1
+        return max(0, index)
+
+
+def _area_thumbnail(image: np.ndarray, side: int) -> np.ndarray:
+    """Area-averaged thumbnail with the longest side `side`: sensor grain averages out, motion and cuts do not."""
+    height, width = image.shape
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+class _Clock:
+    """Says which frames fall due at a fixed interval: the first frame, then the first one at or after each tick."""
+
+    def __init__(self, interval: Fraction):
+        self.interval = interval
+        self.next: Fraction | None = None
+
+    def due(self, time: Fraction) -> bool:
+        if self.next is not None and time < self.next:
+            return False
+        self.next = time if self.next is None else self.next
+        while self.next <= time:
+            self.next += self.interval
+        return True
+
+
+class _Accumulator:
+    """Running per-frame state of the single pass."""
+
+    def __init__(self, detect_interval: Fraction):
+        self.detection_due = _Clock(detect_interval)
+        self.regions_due = _Clock(min(detect_interval, 1 / REGION_FPS))
+        self.previous_histogram: np.ndarray | None = None
+        self.previous_thumb = np.empty(0, np.uint8)
+        self.previous_motion = np.empty(0, np.uint8)
+        self.background = StaticBackground()
+        self.columns: dict[str, list[float]] = {
+            name: [] for name in ("cut_score", "content_score", "luma_mean", "luma_std", "motion", "foreground")
+        }
+        self.histograms: list[np.ndarray] = []
+        self.times: list[Fraction] = []
+        self.sampled_times: list[Fraction] = []
+        self.regions: list[MovingRegion] = []
+
+    def add(self, time: Fraction, luma: np.ndarray) -> bool:
+        """Fold one frame in; True when it is a sampled (detection) frame."""
+        thumb = _area_thumbnail(luma, THUMB_SIDE)
+        histogram = cv2.calcHist([thumb], [0], None, [HISTOGRAM_BINS], [0, 256]).ravel() / thumb.size
+        motion_thumb = _area_thumbnail(thumb, MOTION_SIDE)  # from the thumbnail: a quarter of the work
+        if self.previous_histogram is None:
+            cut, content, motion = 0.0, 0.0, 0.0
+        else:
+            cut = 0.5 * float(np.abs(histogram - self.previous_histogram).sum())
+            content = float(cv2.absdiff(thumb, self.previous_thumb).mean()) / 255
+            motion = float(cv2.absdiff(motion_thumb, self.previous_motion).mean()) / 255
+        if cut > HARD_CUT_RESET:
+            self.background.reset()  # a new shot: the old background means nothing
+        moving = self.background.apply(thumb)
+        self.previous_histogram, self.previous_thumb, self.previous_motion = histogram, thumb, motion_thumb
+        mean, deviation = cv2.meanStdDev(thumb)
+        for name, value in (
+            ("cut_score", cut),
+            ("content_score", content),
+            ("luma_mean", float(mean[0, 0])),
+            ("luma_std", float(deviation[0, 0])),
+            ("motion", motion),
+            ("foreground", float(moving.mean())),
+        ):
+            self.columns[name].append(value)
+        self.histograms.append(histogram)
+        self.times.append(time)
+        if self.regions_due.due(time):
+            self._collect_regions(time, moving)
+        if not self.detection_due.due(time):
+            return False
+        self.sampled_times.append(time)
+        return True
+
+    def _collect_regions(self, time: Fraction, moving: np.ndarray) -> None:
+        cleaned = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        cleaned = cv2.dilate(cleaned, np.ones((5, 5), np.uint8))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(cleaned, connectivity=8)
+        height, width = moving.shape
+        for label in range(1, count):
+            x, y, w, h, area = (int(value) for value in stats[label])
+            share = area / moving.size
+            if share >= MIN_REGION_AREA:
+                box = Box(x / width, y / height, min(1.0, (x + w) / width), min(1.0, (y + h) / height))
+                self.regions.append(MovingRegion(time, box, share))
+
+
+def extract_video_features(
+    info: MediaInfo,
+    *,
+    start: Fraction | None = None,
+    end: Fraction | None = None,
+    detect_fps: Fraction = Fraction(1),
+    detect_side: int = 640,
+    consumers: Sequence[FrameConsumer] = (),
+    progress: FeatureProgress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> VideoFeatures:
+    """Decode the video once and compute every per-frame feature; `consumers` see the sampled frames."""
+    assert info.video is not None, "extract_video_features needs a video stream"
+    sampler = FrameSampler(
+        info.path, start=start, end=end, max_side=detect_side, color="luma", fast_decode=True, info=info
+    )  # the features are statistics: skipping the deblocking filter costs them nothing and saves a fifth
+    accumulator = _Accumulator(1 / detect_fps)
+    expected = sampler.plan.estimated_samples or 1
+    for index, sample in enumerate(sampler):
+        if accumulator.add(sample.time, sample.image):
+            for consumer in consumers:
+                consumer(sample.time, sample.image)
+        if index % 32 == 0:
+            if cancelled is not None and cancelled():
+                raise AnalysisCancelled("analysis cancelled")
+            if progress is not None:
+                progress(min(1.0, index / expected))
+    if progress is not None:
+        progress(1.0)
+    times = tuple(accumulator.times)
+    frame_duration = 1 / info.video.rate
+    columns = {name: np.asarray(values, dtype=np.float32) for name, values in accumulator.columns.items()}
+    return VideoFeatures(
+        times=times,
+        seconds=np.asarray([float(time) for time in times], dtype=np.float64),
+        rate=info.video.rate,
+        end=(times[-1] + frame_duration) if times else (start or info.video.start),
+        size=info.video.display_size,
+        histograms=np.asarray(accumulator.histograms, dtype=np.float32).reshape(-1, HISTOGRAM_BINS),
+        cut_score=columns["cut_score"],
+        content_score=columns["content_score"],
+        luma_mean=columns["luma_mean"],
+        luma_std=columns["luma_std"],
+        motion=columns["motion"],
+        foreground_fraction=columns["foreground"],
+        sampled_times=tuple(accumulator.sampled_times),
+        moving_regions=tuple(accumulator.regions),
+    )

@@ -1,0 +1,35 @@
+"""Scoring found moments against labels: the measures the acceptance tests and benchmarks report.
+
+Kept in the package (not the tests) so users can score reelmark on their own labelled footage the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Span = tuple[float, float]
+
+
+def temporal_iou(a: Span, b: Span) -> float:
+    """Intersection over union of two time spans (tIoU); 0 when they do not overlap."""
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0])) / union if union > 0 else 0.0
+
+
+def best_match_tiou(labels: Sequence[Span], found: Sequence[Span]) -> list[float]:
+    """For each labelled span, the tIoU of the found span that overlaps it best (0 if none does)."""
+    return [max((temporal_iou(label, span) for span in found), default=0.0) for label in labels]
+
+
+def cut_f1(found: Sequence[int], truth: Sequence[int], tolerance: int = 0) -> float:
+    """F1 of found cut frames against true ones, matched one-to-one within ±`tolerance` frames."""
+    unmatched, hits = sorted(truth), 0
+    for frame in sorted(found):
+        match = next((true for true in unmatched if abs(true - frame) <= tolerance), None)
+        if match is not None:
+            unmatched.remove(match)
+            hits += 1
+    if hits == 0:
+        return 1.0 if not found and not truth else 0.0
+    precision, recall = hits / len(found), hits / len(truth)
+    return 2 * precision * recall / (precision + recall)

@@ -1,0 +1,258 @@
+"""reframe: crop shapes, following a subject whose true position is known per frame, smoothness, resets at cuts.
+
+Ground truth is the synthetic clip's moving box (`ClipTruth.boxes`, computed from the spec) or a subject path the
+test draws itself; the crop is checked at every frame by interpolating its keyframes, as an NLE would.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from reelmark.core.engines.signals.context import ShotBoundaries, SignalsContext, SignalsParams, Transition
+from reelmark.core.engines.signals.features import MovingRegion, VideoFeatures, extract_video_features
+from reelmark.core.engines.signals.reframe import ASPECTS, DEAD_ZONE, MAX_ACCEL, MAX_SPEED, crop_path, reframe
+from reelmark.core.media import probe
+from reelmark.core.media.synthetic import ClipSpec, ClipTruth, write_clip
+from reelmark.core.media.types import MediaInfo
+from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
+
+RATE = Fraction(25)
+SIZE = (320, 180)
+
+
+@pytest.fixture(scope="module")
+def moving(tmp_path_factory: pytest.TempPathFactory) -> ClipTruth:
+    """A 4 s clip whose box crosses the frame left to right, bobbing up and down."""
+    return write_clip(tmp_path_factory.mktemp("reframe") / "moving.mp4", ClipSpec(frame_count=100, moving_box=True))
+
+
+@pytest.fixture(scope="module")
+def fast(tmp_path_factory: pytest.TempPathFactory) -> ClipTruth:
+    """The same motion in 2 s: the box crosses the frame at 0.45 widths per second."""
+    return write_clip(tmp_path_factory.mktemp("reframe") / "fast.mp4", ClipSpec(frame_count=50, moving_box=True))
+
+
+@pytest.fixture(scope="module")
+def info(moving: ClipTruth) -> MediaInfo:
+    return probe(moving.path)
+
+
+def _crop_at(tube: Sequence[TubePoint], time: Fraction) -> list[float]:
+    """The crop (x0, y0, x1, y1) an NLE shows at `time`: linear between the keyframes around it."""
+    seconds = [float(point.time) for point in tube]
+    corners = np.asarray([point.box.to_list() for point in tube])
+    return [float(np.interp(float(time), seconds, corners[:, i])) for i in range(4)]
+
+
+def _contains(crop: Sequence[float], box: Sequence[float], size: tuple[int, int]) -> bool:
+    """Containment to half a source pixel: crops are cut in whole pixels."""
+    tx, ty = 0.5 / size[0], 0.5 / size[1]
+    return crop[0] <= box[0] + tx and crop[1] <= box[1] + ty and box[2] <= crop[2] + tx and box[3] <= crop[3] + ty
+
+
+def _centres(tube: Sequence[TubePoint], times: Sequence[Fraction]) -> np.ndarray:
+    return np.asarray([(crop[0] + crop[2]) / 2 for crop in (_crop_at(tube, time) for time in times)])
+
+
+def _accelerations(centres: np.ndarray, times: Sequence[Fraction]) -> np.ndarray:
+    """Second divided differences (units per s²), frame to frame."""
+    seconds = np.asarray([float(time) for time in times])
+    slopes = np.diff(centres) / np.diff(seconds)
+    return np.diff(slopes) / ((seconds[2:] - seconds[:-2]) / 2)
+
+
+def _features(
+    size: tuple[int, int], sampled: Sequence[Fraction], regions: Sequence[MovingRegion] = ()
+) -> VideoFeatures:
+    """Hand-made features: only what reframe reads (size, sampled times, moving regions) carries data."""
+    empty = np.zeros(0, np.float32)
+    return VideoFeatures(
+        times=(), seconds=np.zeros(0), rate=RATE, end=Fraction(4), size=size, histograms=np.zeros((0, 32)),
+        cut_score=empty, content_score=empty,
+        luma_mean=empty, luma_std=empty, motion=empty, foreground_fraction=empty,
+        sampled_times=tuple(sampled), moving_regions=tuple(regions),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (320, 180), (1440, 1080), (1080, 1920), (1000, 1000)])
+@pytest.mark.parametrize("aspect", sorted(ASPECTS))
+def test_crop_has_the_target_shape_and_is_as_large_as_fits(size: tuple[int, int], aspect: str) -> None:
+    width, height = size
+    target = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5}[aspect]
+    subject = [(Fraction(i, 2), Box(0.6, 0.3, 0.7, 0.5)) for i in range(4)]
+    tube = crop_path(subject, size, aspect, [TimeSpan(Fraction(0), Fraction(2))])
+    for point in tube:
+        crop_width, crop_height = (
+            point.box.x1 * width - point.box.x0 * width,
+            point.box.y1 * height - point.box.y0 * height,
+        )
+        assert abs(crop_width - target * crop_height) <= 1.0
+        # The largest window: it spans the full height or the full width of the source.
+        assert math.isclose(crop_height, height, abs_tol=1e-6) or math.isclose(crop_width, width, abs_tol=1e-6)
+        assert crop_width <= width + 1e-6 and crop_height <= height + 1e-6
+
+
+def test_unknown_aspect_lists_the_choices(info: MediaInfo) -> None:
+    with pytest.raises(ValueError) as error:
+        crop_path([], SIZE, "16:10", [TimeSpan(Fraction(0), Fraction(1))])
+    assert all(choice in str(error.value) for choice in ("9:16", "1:1", "4:5"))
+    ctx = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams(), video=_features(SIZE, []))
+    with pytest.raises(ValueError, match="9:16"):
+        reframe(ctx, "2.39:1")
+
+
+@pytest.mark.parametrize("clip", ["moving", "fast"])
+@pytest.mark.parametrize("aspect", sorted(ASPECTS))
+def test_vertical_crop_follows_the_moving_subject_smoothly(
+    request: pytest.FixtureRequest, clip: str, aspect: str
+) -> None:
+    """Acceptance: the crop holds the true box in ≥ 95 % of frames; its centre never accelerates past the bound."""
+    moving: ClipTruth = request.getfixturevalue(clip)
+    subject = [(time, Box(*box)) for time, box in zip(moving.frame_times, moving.boxes, strict=True) if box]
+    tube = crop_path(subject, SIZE, aspect, [TimeSpan(Fraction(0), moving.duration)])
+    held = [
+        _contains(_crop_at(tube, time), box, SIZE) for time, box in zip(moving.frame_times, moving.boxes, strict=True)
+    ]
+    assert sum(held) / len(held) >= 0.95
+    centres = _centres(tube, moving.frame_times)
+    assert np.abs(_accelerations(centres, moving.frame_times)).max() <= MAX_ACCEL * (1 + 1e-6)
+    assert centres[-1] - centres[0] > 0.3  # it travelled with the subject
+
+
+def test_sparse_samples_still_keep_the_subject(moving: ClipTruth) -> None:
+    """The engine samples at 2 fps; keyframes at those times, interpolated per frame, still hold the box."""
+    every = int(RATE / 2)
+    subject = [
+        (time, Box(*box))
+        for index, (time, box) in enumerate(zip(moving.frame_times, moving.boxes, strict=True))
+        if index % every == 0
+    ]
+    tube = crop_path(subject, SIZE, "9:16", [TimeSpan(Fraction(0), moving.duration)])
+    held = [
+        _contains(_crop_at(tube, time), box, SIZE) for time, box in zip(moving.frame_times, moving.boxes, strict=True)
+    ]
+    assert sum(held) / len(held) >= 0.95
+    assert [point.time for point in tube] == [time for time, _ in subject] + [moving.duration]
+
+
+def test_detector_jitter_inside_the_dead_zone_does_not_move_the_crop() -> None:
+    generator = np.random.default_rng(3)
+    jitter = 3 / SIZE[0]  # ±3 px of detector noise around a subject that stands still
+    assert 2 * jitter < DEAD_ZONE * round(SIZE[1] * 9 / 16) / SIZE[0]
+    subject = []
+    for index in range(100):
+        dx, dy = generator.uniform(-jitter, jitter, 2)
+        subject.append((index / RATE, Box(0.45 + dx, 0.4 + dy, 0.55 + dx, 0.6 + dy)))
+    tube = crop_path(subject, SIZE, "9:16", [TimeSpan(Fraction(0), Fraction(4))])
+    lefts = [point.box.x0 for point in tube]
+    assert max(lefts) - min(lefts) < 1 / SIZE[0]
+    assert _contains(tube[0].box.to_list(), (0.45, 0.4, 0.55, 0.6), SIZE)
+
+
+def test_speed_and_acceleration_stay_bounded_when_the_subject_teleports() -> None:
+    """A subject that jumps across the frame every 0.4 s: the bound holds however the target moves."""
+    times = [index / RATE for index in range(100)]
+    subject = [
+        (time, Box(0.1, 0.4, 0.2, 0.6) if (index // 10) % 2 else Box(0.8, 0.4, 0.9, 0.6))
+        for index, time in enumerate(times)
+    ]
+    tube = crop_path(subject, SIZE, "9:16", [TimeSpan(Fraction(0), Fraction(4))])
+    centres = _centres(tube, times)
+    assert np.abs(np.diff(centres) * float(RATE)).max() <= MAX_SPEED * (1 + 1e-6)
+    assert np.abs(_accelerations(centres, times)).max() <= MAX_ACCEL * (1 + 1e-6)
+    assert np.ptp(centres) > 0.2  # it did chase the subject
+
+
+def test_crop_resets_at_a_shot_boundary_and_jumps_only_there() -> None:
+    """Shot 1 has the subject drifting right on the left side, shot 2 on the right side drifting left."""
+    cut = Fraction(2)
+    times = [index / RATE for index in range(100)]
+
+    def truth(time: Fraction) -> tuple[float, float, float, float]:
+        x = 0.1 + 0.05 * float(time) if time < cut else 0.85 - 0.05 * float(time - cut)
+        return (x, 0.4, x + 0.1, 0.6)
+
+    subject = [(time, Box(*truth(time))) for time in times]
+    segments = [TimeSpan(Fraction(0), cut), TimeSpan(cut, Fraction(4))]
+    tube = crop_path(subject, SIZE, "9:16", segments)
+    at_cut = [index for index, point in enumerate(tube) if point.time == cut]
+    assert len(at_cut) == 2  # the first shot's held end, then the second shot's start
+    first, second = tube[: at_cut[1]], tube[at_cut[1] :]
+    crops = {time: _crop_at(first if time < cut else second, time) for time in times}
+    assert all(_contains(crops[time], truth(time), SIZE) for time in times)
+    centres = np.asarray([(crops[time][0] + crops[time][2]) / 2 for time in times])
+    steps = np.abs(np.diff(centres))
+    cut_step = times.index(cut) - 1
+    assert steps[cut_step] > 0.4  # jumped across the frame at the cut...
+    assert np.delete(steps, cut_step).max() <= MAX_SPEED / float(RATE) + 1e-9  # ...and nowhere else
+
+
+def _person(label: str, kind: MomentKind, boxes: dict[Fraction, Box]) -> Moment:
+    times = sorted(boxes)
+    return Moment(kind, TimeSpan(times[0], times[-1]), label=label, tube=tuple(TubePoint(t, boxes[t]) for t in times))
+
+
+def test_reframe_keeps_heads_prefers_faces_and_gives_one_moment_per_shot(info: MediaInfo) -> None:
+    """Portrait source, square crop: the crop slides vertically. Shot 1: a tall person whose head must stay in;
+    shot 2: a face on the right and a bigger person on the left; the face wins."""
+    size = (1080, 1920)
+    sampled = [Fraction(index, 2) for index in range(8)]
+    walker = _person("person 1", MomentKind.PERSON, {t: Box(0.3, 0.3, 0.7, 0.98) for t in sampled[:4]})
+    face = _person("face 1", MomentKind.FACE, {t: Box(0.75, 0.6, 0.95, 0.7) for t in sampled[4:]})
+    bystander = _person("person 2", MomentKind.PERSON, {t: Box(0.0, 0.1, 0.5, 0.9) for t in sampled[4:]})
+    shots = ShotBoundaries(
+        (TimeSpan(Fraction(0), Fraction(2)), TimeSpan(Fraction(2), Fraction(4))),
+        (Transition(TimeSpan(Fraction(2), Fraction(2)), "cut", 1.0),),
+    )
+    ctx = SignalsContext(
+        info, Fraction(0), Fraction(4), SignalsParams(), video=_features(size, sampled), shots=shots,
+        people=[walker, face, bystander],
+    )  # fmt: skip
+    moments = reframe(ctx, "1:1")
+    assert [moment.kind for moment in moments] == [MomentKind.SEGMENT, MomentKind.SEGMENT]
+    assert [moment.label for moment in moments] == ["reframe 1:1 1", "reframe 1:1 2"]
+    assert [moment.span for moment in moments] == list(shots.shots)
+    assert all("1:1" in moment.text for moment in moments)
+    for moment in moments:
+        assert moment.tube[0].time == moment.span.start and moment.tube[-1].time == moment.span.end
+        assert all(moment.span.contains(point.time) for point in moment.tube)
+    # The person is taller than the crop; centred on the whole body, the crop would cut the head off.
+    head, feet = (0.45, 0.3, 0.55, 0.4), (0.3, 0.9, 0.7, 0.98)
+    assert all(_contains(point.box.to_list(), head, size) for point in moments[0].tube)
+    assert not any(_contains(point.box.to_list(), feet, size) for point in moments[0].tube)
+    bystander_head = (0.15, 0.1, 0.35, 0.2)
+    for point in moments[1].tube:
+        assert _contains(point.box.to_list(), face.tube[0].box.to_list(), size)
+        assert not _contains(point.box.to_list(), bystander_head, size)
+    assert "people" in moments[0].text and "faces" in moments[1].text
+
+
+def test_reframe_falls_back_to_moving_regions(moving: ClipTruth, info: MediaInfo) -> None:
+    """No people: the moving regions of the real one-pass features lead the crop to the true box."""
+    params = SignalsParams()
+    features = extract_video_features(info, detect_fps=params.detect_fps)
+    ctx = SignalsContext(info, Fraction(0), moving.duration, params, video=features)
+    [moment] = reframe(ctx, "9:16")
+    assert "motion" in moment.text
+    centred = 0
+    for time, box in zip(moving.frame_times, moving.boxes, strict=True):
+        crop = _crop_at(moment.tube, time)
+        centred += crop[0] <= (box[0] + box[2]) / 2 <= crop[2]
+    assert centred / len(moving.frame_times) >= 0.95
+
+
+def test_reframe_without_a_subject_stays_centred_and_without_video_says_so(info: MediaInfo) -> None:
+    ctx = SignalsContext(
+        info, Fraction(0), Fraction(4), SignalsParams(), video=_features(SIZE, [Fraction(i, 2) for i in range(8)])
+    )
+    [moment] = reframe(ctx, "9:16")
+    assert all(math.isclose((point.box.x0 + point.box.x1) / 2, 0.5, abs_tol=1e-9) for point in moment.tube)
+    assert "centre" in moment.text
+    blind = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams())
+    assert reframe(blind, "9:16") == []
+    assert any("no video" in line for line in blind.diagnostics)
