@@ -15,25 +15,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS, format_for_path
 from reelmark.core import __version__
-from reelmark.core.errors import EngineUnavailableError, ReelmarkError
+from reelmark.core.errors import ReelmarkError
+from reelmark.core.files import write_atomically
 from reelmark.core.tasks import QUERY_TASKS, Task
 from reelmark.core.times import parse_clock_time
 
+if TYPE_CHECKING:
+    from reelmark.core.results import Analysis
+
 ENGINES = ("signals", "vlm")
-# What `--format` will offer once the bridge (issue #4) writes NLE files; json is the results model itself.
-OUTPUT_FORMATS = {
-    "json": ".json",
-    "otio": ".otio",
-    "resolve-otio": ".otio",
-    "fcp7xml": ".xml",
-    "edl": ".edl",
-    "fcpxml": ".fcpxml",
-}
 
 
 class UserError(click.ClickException):
@@ -120,8 +116,11 @@ def probe(media: Path, as_json: bool, count_frames: bool) -> None:
 @click.option("--model", metavar="PATH_OR_ID", help="vlm engine: a local model directory or a cached Hugging Face id.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result here instead of standard output.")
-@click.option("--format", "output_format", type=click.Choice(list(OUTPUT_FORMATS)),
-              help="Output format. Default: from the output file's extension, else json.")
+@click.option("--format", "output_format", type=click.Choice(list(FORMATS)),
+              help="Output format. Default: from the output file's extension, else json. NLE formats: otio, "
+                   "resolve-otio (DaVinci Resolve), fcp7xml (Premiere Pro), edl, fcpxml.")
+@click.option("--timeline", type=click.Choice(TIMELINE_KINDS), default="analysis", show_default=True,
+              help="For NLE formats: the clip with a marker per moment, the highlight reel, or the split segments.")
 def analyze(
     media: Path,
     engine: str,
@@ -133,8 +132,9 @@ def analyze(
     model: str | None,
     output: Path | None,
     output_format: str | None,
+    timeline: str,
 ) -> None:
-    """Find moments in MEDIA and write them as JSON (NLE formats arrive with the OTIO bridge).
+    """Find moments in MEDIA; write them as JSON, or as markers and timelines for an NLE.
 
     \b
     Examples:
@@ -142,33 +142,39 @@ def analyze(
       reelmark analyze match.mp4 --task highlights --param highlight_count=3 -o reel.json
       reelmark analyze cam.mp4 --task ground --query person --query activity
       reelmark analyze talk.mp4 --task transcript --query "pricing"
+      reelmark analyze interview.mov -o interview.xml                 # FCP7 XML for Premiere Pro
+      reelmark analyze interview.mov --format resolve-otio -o iv.otio # for DaVinci Resolve
+      reelmark analyze match.mp4 --task highlights --timeline highlights -o reel.otio
     """
     from reelmark.core.engines import AnalysisRequest, get_engine
 
-    chosen_format = output_format or _format_from_extension(output)
+    chosen_format = output_format or format_for_path(output)
     needs_query = sorted(task for task in tasks if Task(task) in QUERY_TASKS)
     if needs_query and not queries:
         raise click.UsageError(f"--task {needs_query[0]} needs at least one --query")
     if engine == "vlm" and model is None:
         raise click.UsageError("--engine vlm needs --model PATH_OR_ID")
-    if chosen_format != "json":
-        raise EngineUnavailableError(
-            f"--format {chosen_format} needs the OTIO bridge, which this version ({__version__}) does not include yet; "
-            "use --format json"
-        )
     request = AnalysisRequest(media, tuple(Task(task) for task in tasks), queries, start, end, params)
     selected = get_engine(engine)
     with _progress_bar() as progress:
         analysis = selected.analyze(request, progress=progress)
-    text = analysis.to_json()
-    if output is None:
-        click.echo(text)
-        return
-    _write_atomically(output, text)
-    counts = ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(m.kind.value for m in analysis.moments).items()))
-    click.echo(f"wrote {len(analysis.moments)} moments ({counts or 'none'}) to {output}", err=True)
+    _emit(analysis, output, chosen_format, timeline)
     for diagnostic in analysis.diagnostics:
         click.echo(f"note: {diagnostic}", err=True)
+
+
+def _emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> None:
+    """Write the analysis (or the timeline built from it) to `output` atomically, or print it."""
+    from reelmark.bridge.writers import render
+
+    data = render(analysis, fmt, timeline)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_atomically(output, data)
+    counts = ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(m.kind.value for m in analysis.moments).items()))
+    what = "moments" if fmt == "json" else f"moments as {fmt} ({timeline} timeline)"
+    click.echo(f"wrote {len(analysis.moments)} {what} ({counts or 'none'}) to {output}", err=True)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -195,29 +201,101 @@ def _progress_bar() -> Iterator[Callable[[str, float], None]]:
         yield lambda stage, fraction: progress.update(bar, description=stage, completed=fraction)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside the target, then rename: an interrupted run never leaves half a file in place of a good one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text + "\n", encoding="utf-8")
-    partial.replace(path)
+@cli.command()
+@click.argument("analysis_file", metavar="ANALYSIS", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The file to write; its extension picks the format unless --format says.")
+@click.option("--format", "output_format", type=click.Choice(list(FORMATS)),
+              help="otio, resolve-otio (DaVinci Resolve), fcp7xml (Premiere Pro), edl, fcpxml, or json.")
+@click.option("--timeline", type=click.Choice(TIMELINE_KINDS), default="analysis", show_default=True,
+              help="The clip with a marker per moment, the highlight reel, or the split segments.")
+def export(analysis_file: Path, output: Path, output_format: str | None, timeline: str) -> None:
+    """Turn a saved analysis (reelmark analyze -o x.json) into an NLE file, without analysing again.
+
+    \b
+    Examples:
+      reelmark export match.json -o match.xml                       # Premiere Pro: File > Import
+      reelmark export match.json --format resolve-otio -o match.otio # Resolve: File > Import > Timeline
+      reelmark export match.json --timeline highlights -o reel.otio
+    """
+    from reelmark.core.results import Analysis
+
+    if not analysis_file.is_file():
+        raise click.BadParameter(f"{analysis_file} is not a file", param_hint="ANALYSIS")
+    analysis = Analysis.from_json(analysis_file.read_text(encoding="utf-8"))
+    _emit(analysis, output, output_format or format_for_path(output), timeline)
 
 
-def _format_from_extension(output: Path | None) -> str:
-    if output is None:
-        return "json"
-    suffix = output.suffix.lower()
-    for name, extension in OUTPUT_FORMATS.items():
-        if extension == suffix:
-            return name
-    return "json"
+@cli.command()
+@click.argument("timeline_in", metavar="TIMELINE_IN", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the marked timeline; by default in the input's format.")
+@click.option("--engine", type=click.Choice(ENGINES), default="signals", show_default=True, help="Which engine analyses.")
+@click.option("--task", "tasks", multiple=True, type=click.Choice([task.value for task in Task]),
+              help="What to find in each clip; repeat for several. Default: the engine's standard set.")
+@click.option("--query", "queries", multiple=True, metavar="TEXT", help="What to look for, in words; repeat for several.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=lambda _c, _p, v: _parse_params(v),
+              help="An engine option, as for `analyze`.")
+@click.option("--media-root", "media_roots", multiple=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="A folder to search for media the timeline names but this machine keeps elsewhere; repeat.")
+@click.option("--format", "output_format", type=click.Choice([name for name in FORMATS if name != "json"]),
+              help="Write another format than the input's (e.g. resolve-otio from an FCP7 XML).")
+@click.option("--edl-rate", type=str, metavar="RATE",
+              help="Frame rate of an EDL input, e.g. 25 or 30000/1001 (EDLs do not say; default: from its timecodes).")
+def roundtrip(
+    timeline_in: Path,
+    output: Path,
+    engine: str,
+    tasks: tuple[str, ...],
+    queries: tuple[str, ...],
+    params: dict[str, str],
+    media_roots: tuple[Path, ...],
+    output_format: str | None,
+    edl_rate: str | None,
+) -> None:
+    """Analyse every clip of a timeline and write it back with markers; nothing else in it changes.
+
+    Reads OTIO, FCP7 XML, EDL, FCPXML and AAF. Each clip is analysed over the part of its media it uses; a
+    second run replaces reelmark's markers and never touches yours. Clips whose media cannot be found are
+    listed and left as they were.
+
+    \b
+    Examples:
+      reelmark roundtrip edit.xml -o edit-marked.xml --media-root /Volumes/RAID/footage
+      reelmark roundtrip edit.otio -o edit-resolve.otio --format resolve-otio
+      reelmark roundtrip edit.edl -o edit.otio --edl-rate 25 --task shots
+    """
+    from reelmark.bridge.roundtrip import roundtrip as run_roundtrip
+    from reelmark.core.engines import AnalysisRequest, get_engine
+    from reelmark.core.times import exact_rate
+
+    needs_query = sorted(task for task in tasks if Task(task) in QUERY_TASKS)
+    if needs_query and not queries:
+        raise click.UsageError(f"--task {needs_query[0]} needs at least one --query")
+    try:
+        rate = exact_rate(edl_rate) if edl_rate else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--edl-rate") from None
+    selected = get_engine(engine)
+
+    def analyse(request: AnalysisRequest) -> Analysis:
+        return selected.analyze(request)
+
+    with _progress_bar() as progress:
+        report = run_roundtrip(
+            timeline_in, output, analyse, tasks=tuple(Task(task) for task in tasks), queries=queries, params=params,
+            media_roots=media_roots, output_format=output_format, edl_rate=rate, progress=progress,
+        )  # fmt: skip
+    click.echo(report.summary(), err=True)
 
 
 @cli.command()
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build/demo"),
               show_default=True, help="Where to write the demo clip and its analysis.")
 def demo(output_dir: Path) -> None:
-    """Make a demo clip with known content, probe it, and analyse it with the signals engine."""
+    """Make a demo clip with known content, probe it, analyse it with the signals engine, and write the result as
+    JSON, as OTIO for DaVinci Resolve and as FCP7 XML for Premiere Pro."""
+    from reelmark.bridge.writers import write_analysis
     from reelmark.core.demo import DEMO_TASKS, make_demo_clip, summarise
     from reelmark.core.engines import AnalysisRequest, get_engine
     from reelmark.core.media.probing import probe as probe_media
@@ -230,10 +308,9 @@ def demo(output_dir: Path) -> None:
     request = AnalysisRequest(truth.path, DEMO_TASKS, ("loud", "silence", "says: subject"), params={"split_target_s": 4})
     with _progress_bar() as progress:
         analysis = get_engine("signals").analyze(request, progress=progress)
-    result_path = output_dir / "reelmark-demo.json"
-    _write_atomically(result_path, analysis.to_json())
-    click.echo(summarise(analysis))
-    click.echo(f"\nwrote {result_path}")
+    click.echo(summarise(analysis) + "\n")
+    for name, fmt in (("reelmark-demo.json", "json"), ("reelmark-demo-resolve.otio", "resolve-otio"), ("reelmark-demo.xml", "fcp7xml")):
+        click.echo(f"wrote {write_analysis(analysis, output_dir / name, fmt)} ({fmt})")
 
 
 def main() -> None:

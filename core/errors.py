@@ -74,3 +74,15 @@ class EngineUnavailableError(ReelmarkError):
     """The engine cannot run here: not built yet, no weights, or no GPU."""
 
     status = "FAILED_PRECONDITION"
+
+
+class TimelineError(ReelmarkError):
+    """A timeline file (OTIO, FCP7 XML, EDL, FCPXML, AAF) cannot be used as asked."""
+
+
+class TimelineNotFoundError(TimelineError):
+    status = "NOT_FOUND"
+
+
+class TimelineFormatError(TimelineError):
+    """The file is malformed, unsafe to parse, not a timeline, or in a format reelmark cannot write."""

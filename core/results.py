@@ -39,6 +39,8 @@ class MomentKind(StrEnum):
     TRANSITION = "transition"
     HIGHLIGHT = "highlight"
     SEGMENT = "segment"
+    REFRAME = "reframe"
+    """A crop path for one shot: the tube is the crop window over time, the label names the aspect."""
     SPEECH = "speech"
     SILENCE = "silence"
     PERSON = "person"

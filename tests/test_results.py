@@ -109,7 +109,7 @@ def test_box_iou() -> None:
 
 def test_closed_vocabulary() -> None:
     assert {kind.value for kind in MomentKind} == {
-        "shot", "transition", "highlight", "segment", "speech", "silence", "person", "face", "activity", "match",
+        "shot", "transition", "highlight", "segment", "reframe", "speech", "silence", "person", "face", "activity", "match",
         "description",
     }
 

@@ -214,7 +214,7 @@ def test_reframe_keeps_heads_prefers_faces_and_gives_one_moment_per_shot(info: M
         people=[walker, face, bystander],
     )  # fmt: skip
     moments = reframe(ctx, "1:1")
-    assert [moment.kind for moment in moments] == [MomentKind.SEGMENT, MomentKind.SEGMENT]
+    assert [moment.kind for moment in moments] == [MomentKind.REFRAME, MomentKind.REFRAME]
     assert [moment.label for moment in moments] == ["reframe 1:1 1", "reframe 1:1 2"]
     assert [moment.span for moment in moments] == list(shots.shots)
     assert all("1:1" in moment.text for moment in moments)

@@ -11,7 +11,7 @@ loudness curves, speech and silence) feed every task; no task decodes the file a
 | activity | `activity` | activity (with tubes) |
 | highlights | `highlights` | highlight |
 | split | `split` | segment |
-| reframe | `reframe` | segment labelled "reframe 9:16 …" (crop keyframes as the tube) |
+| reframe | `reframe` | reframe, labelled "reframe 9:16 …" (crop keyframes as the tube) |
 | transcript | `transcript` | match |
 | ground | `grounding` | match, for the queries this engine really knows |
 

@@ -200,7 +200,7 @@ def _subject_path(
 
 
 def reframe(ctx: SignalsContext, aspect: str) -> list[Moment]:
-    """One SEGMENT moment per shot whose tube is the `aspect` crop path; empty (with a diagnostic) without video."""
+    """One REFRAME moment per shot whose tube is the `aspect` crop path; empty (with a diagnostic) without video."""
     aspect_ratio(aspect)
     if ctx.video is None:
         ctx.diagnostics.append(f"reframe {aspect}: the media has no video to reframe")
@@ -219,7 +219,7 @@ def reframe(ctx: SignalsContext, aspect: str) -> list[Moment]:
         tube = crop_path(subject, (width, height), aspect, [shot])
         moments.append(
             Moment(
-                kind=MomentKind.SEGMENT,
+                kind=MomentKind.REFRAME,
                 span=shot,
                 label=f"reframe {aspect} {number}",
                 text=f"{aspect} crop, {crop_width}×{crop_height} of {width}×{height} px, following {source}",

@@ -1,0 +1,191 @@
+"""Round trip: a timeline in, the same timeline out with reelmark's markers on every clip it could analyse.
+
+For each clip on a video track (nested stacks included): find its media (`media_lookup`), analyse the part of the
+file the clip uses through the engine API, remove the markers reelmark put there before (`markers`), and add one
+marker per moment in the clip's own source time. Nothing else is touched: clips, gaps, transitions, effects,
+names, ranges, the user's markers and all metadata go back to the adapter as they were read, so the only
+changes besides reelmark's markers are the losses the output adapter documents (`writers`). Clips on audio
+tracks are left alone (their picture, if any, is marked on the video track); clips whose media is missing or
+unreadable are reported and left untouched.
+
+Analyses are cached by file, range, engine, tasks, queries and params: a clip used five times is analysed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import opentimelineio as otio
+
+from reelmark.bridge.clock import MediaClock
+from reelmark.bridge.markers import remove_reelmark_markers
+from reelmark.bridge.media_lookup import MediaLookup
+from reelmark.bridge.reading import LoadedTimeline, read_timeline
+from reelmark.bridge.timelines import add_markers
+from reelmark.bridge.formats import format_for_path
+from reelmark.bridge.writers import TARGETS, write_timeline
+from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
+from reelmark.core.errors import ReelmarkError, TimelineFormatError
+from reelmark.core.media.probing import probe
+from reelmark.core.results import Analysis
+from reelmark.core.tasks import Task
+
+Analyser = Callable[[AnalysisRequest], Analysis]
+"""Runs one analysis: the engine in-process, or a daemon client."""
+ClipStatus = Literal["marked", "missing media", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class ClipOutcome:
+    timeline: str
+    track: str
+    clip: str
+    status: ClipStatus
+    detail: str
+    media: Path | None = None
+    added: int = 0
+    replaced: int = 0
+
+
+@dataclass
+class RoundTripReport:
+    source: Path
+    output: Path
+    input_format: str
+    output_format: str
+    clips: list[ClipOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: ClipStatus) -> int:
+        return sum(1 for outcome in self.clips if outcome.status == status)
+
+    def summary(self) -> str:
+        """One line per clip, then the totals: what an editor needs to see which clips got no markers and why."""
+        lines = [f"{'status':<14} {'markers':>7}  {'clip':<32} detail"]
+        for item in self.clips:
+            markers = f"{item.added}" + (f" (-{item.replaced})" if item.replaced else "") if item.status == "marked" else "-"
+            lines.append(f"{item.status:<14} {markers:>7}  {item.clip[:32]:<32} {item.detail}")
+        counts = ", ".join(f"{self.count(status)} {status}" for status in ("marked", "missing media", "failed", "skipped"))
+        lines.append(f"{len(self.clips)} clips: {counts}")
+        lines.extend(f"note: {note}" for note in self.notes)
+        lines.append(f"wrote {self.output} ({self.output_format}, from {self.input_format})")
+        return "\n".join(lines)
+
+
+class CachedAnalyser:
+    """Analyses each (file, range, request) once per run; `analyse` is the engine or a daemon client."""
+
+    def __init__(self, analyse: Analyser):
+        self.analyse = analyse
+        self.results: dict[tuple[Any, ...], Analysis] = {}
+        self.calls = 0
+
+    def __call__(self, request: AnalysisRequest) -> Analysis:
+        stat = request.media.stat()
+        key = (
+            str(request.media), stat.st_size, stat.st_mtime_ns, request.start, request.end, request.tasks,
+            request.queries, tuple(sorted(request.params.items())),
+        )  # fmt: skip
+        if key not in self.results:
+            self.calls += 1
+            self.results[key] = self.analyse(request)
+        return self.results[key]
+
+
+def output_format_for(loaded: LoadedTimeline, output: Path, requested: str | None) -> str:
+    """The format asked for, else the one the output's extension names, else the input's own format."""
+    suffix = Path(output).suffix.lower()
+    if requested:
+        chosen = requested
+    elif suffix == ".aaf":
+        chosen = "aaf"
+    elif suffix == ".xml":
+        chosen = "fcpxml" if loaded.format == "fcpxml" else "fcp7xml"
+    else:
+        chosen = format_for_path(output, default=loaded.format)
+    if chosen == "aaf":
+        raise TimelineFormatError(
+            "the AAF adapter (otio-aaf-adapter 2.0) drops markers when it writes, so an AAF round trip would lose "
+            "every marker; write -o timeline.otio or timeline.xml (FCP7 XML) and import that"
+        )
+    if chosen not in TARGETS:
+        raise TimelineFormatError(f"cannot write a timeline as {chosen!r}; choose one of {', '.join(TARGETS)}")
+    return chosen
+
+
+def roundtrip(
+    source: Path,
+    output: Path,
+    analyse: Analyser,
+    *,
+    tasks: tuple[Task, ...] = (),
+    queries: tuple[str, ...] = (),
+    params: dict[str, Any] | None = None,
+    media_roots: tuple[Path, ...] = (),
+    output_format: str | None = None,
+    edl_rate: Fraction | None = None,
+    progress: ProgressCallback | None = None,
+) -> RoundTripReport:
+    """Read `source`, mark every clip it can, write `output` (atomically) and say what happened to each clip."""
+    loaded = read_timeline(source, edl_rate)
+    fmt = output_format_for(loaded, Path(output), output_format)
+    lookup = MediaLookup(Path(source).resolve().parent, tuple(Path(root) for root in media_roots))
+    report = RoundTripReport(Path(source), Path(output), loaded.format, fmt)
+    cached = analyse if isinstance(analyse, CachedAnalyser) else CachedAnalyser(analyse)
+    work = [(timeline, track, clip) for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()]
+    for done, (timeline, track, clip) in enumerate(work):
+        if progress:
+            progress(clip.name or "clip", done / max(1, len(work)))
+        report.clips.append(_mark_clip(timeline, track, clip, lookup, cached, tasks, queries, params or {}))
+    report.notes.extend(lookup.notes)
+    write_timeline(loaded.root, Path(output), fmt, loaded.edl_rate)
+    if progress:
+        progress("written", 1.0)
+    return report
+
+
+def _mark_clip(
+    timeline: otio.schema.Timeline,
+    track: otio.schema.Track,
+    clip: otio.schema.Clip,
+    lookup: MediaLookup,
+    analyse: Analyser,
+    tasks: tuple[Task, ...],
+    queries: tuple[str, ...],
+    params: dict[str, Any],
+) -> ClipOutcome:
+    def outcome(status: ClipStatus, detail: str, **extra: Any) -> ClipOutcome:
+        return ClipOutcome(timeline.name, track.name or track.kind, clip.name, status, detail, **extra)
+
+    skip = _skip_reason(track, clip)
+    if skip:
+        return outcome("skipped", skip)
+    found = lookup.find(clip)
+    if found.path is None:
+        return outcome("missing media", found.reason)
+    try:
+        used = clip.trimmed_range()
+        clock = MediaClock.for_clip(clip, probe(found.path))
+        start, end = clock.seconds_of(used.start_time), clock.seconds_of(used.end_time_exclusive())
+        analysis = analyse(AnalysisRequest(found.path, tasks, queries, max(start, Fraction(0)), end, params))
+    except otio.exceptions.OTIOError as error:
+        return outcome("failed", f"the clip has no usable range ({error})", media=found.path)
+    except ReelmarkError as error:
+        return outcome("failed", str(error), media=found.path)
+    replaced = remove_reelmark_markers(clip)
+    added = add_markers(clip, analysis, clock)
+    return outcome("marked", found.reason, media=found.path, added=added, replaced=replaced)
+
+
+def _skip_reason(track: otio.schema.Track, clip: otio.schema.Clip) -> str | None:
+    if track.kind != otio.schema.TrackKind.Video:
+        return "on an audio track"
+    if isinstance(clip.media_reference, otio.schema.GeneratorReference):
+        return "a generator (colour, bars, titles), not media"
+    if isinstance(clip.media_reference, otio.schema.ImageSequenceReference):
+        return "an image sequence; reelmark analyses movie files"
+    return None

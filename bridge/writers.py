@@ -1,0 +1,189 @@
+"""One writer per NLE target, each a function from an OTIO timeline to the file's text.
+
+Every writer works on a copy and changes only reelmark's own markers to suit its format; the user's clips,
+markers and metadata go to the adapter untouched. What each format loses is in its writer's docstring and in the
+README's table. `render` / `write_analysis` turn an analysis into any of these (or `json`, the results model);
+files are written atomically, so a failed write leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from reelmark.bridge.colours import COLOURS
+from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS
+from reelmark.bridge.markers import NAMESPACE, id_tag, reelmark_id
+from reelmark.bridge.resolve_shape import to_resolve_shape
+from reelmark.bridge.timelines import TIMELINES
+from reelmark.core.errors import InvalidRequestError, TimelineFormatError
+from reelmark.core.files import write_atomically
+from reelmark.core.results import Analysis
+from reelmark.core.times import exact_rate
+
+Root = otio.schema.Timeline | otio.schema.SerializableCollection
+
+
+def write_otio(root: Root) -> str:
+    """OpenTimelineIO JSON (`otio_json`, Marker.2 under opentimelineio 0.18). Loses nothing."""
+    return otio.adapters.write_to_string(root, "otio_json")
+
+
+def write_resolve_otio(root: Root) -> str:
+    """OTIO JSON in the shape DaVinci Resolve imports (`reelmark.bridge.resolve_shape`).
+
+    Loses nothing OTIO holds, but Resolve's importer reads only part of it: marker colours outside its palette
+    (orange shows as Sand), and no `metadata` (moment ids, tubes, reframe paths) reaches the Resolve project.
+    """
+    if isinstance(root, otio.schema.Timeline):
+        return write_otio(to_resolve_shape(root))
+    shaped = root.deepcopy()
+    for index, child in enumerate(shaped):
+        if isinstance(child, otio.schema.Timeline):
+            shaped[index] = to_resolve_shape(child)
+    return write_otio(shaped)
+
+
+def write_fcp7xml(root: Root) -> str:
+    """FCP7 XML (xmeml 4) for Premiere Pro, through the FCP adapter.
+
+    Loses: marker colours beyond Premiere's eight (pink and magenta become purple, black becomes white), marker
+    metadata (ids live on in the comment's `[reelmark m-…]` tag), clip and timeline metadata other than
+    `fcp_xml`'s, so reframe paths. The adapter keeps comments and colours only through `metadata["fcp_xml"]`,
+    which this writer fills for reelmark's markers. Clip markers are written in frames from the start of the media
+    file, as Premiere counts them (the adapter itself writes marker frames as given, not timecode-adjusted),
+    and point markers get `<out>-1</out>` as Premiere writes them.
+    """
+    copy = root.deepcopy()
+    for clip in copy.find_clips():
+        origin = clip.available_range().start_time if clip.media_reference.available_range else None
+        for marker in clip.markers:
+            if reelmark_id(marker) is None:
+                continue
+            if origin is not None:
+                marker.marked_range = otio.opentime.TimeRange(
+                    marker.marked_range.start_time - origin.rescaled_to(marker.marked_range.start_time), marker.marked_range.duration
+                )
+            colour = COLOURS.get(str(marker.color), COLOURS["GREEN"])
+            fcp: dict[str, str] = {"comment": marker.comment}
+            if colour.ppro_color is not None:
+                fcp["pproColor"] = str(colour.ppro_color)
+            marker.metadata["fcp_xml"] = fcp
+    return _premiere_point_markers(otio.adapters.write_to_string(copy, "fcp_xml"))
+
+
+def _premiere_point_markers(xml: str) -> str:
+    """Point markers as Premiere writes them, `<out>-1</out>`, and the `xmeml` doctype Premiere's exports carry."""
+    tree = ElementTree.fromstring(xml)
+    for marker in tree.iter("marker"):
+        start, end = marker.find("in"), marker.find("out")
+        if start is not None and end is not None and start.text == end.text:
+            end.text = "-1"
+    ElementTree.indent(tree, space="    ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ElementTree.tostring(tree, encoding="unicode") + "\n"
+
+
+def write_edl(root: Root, rate: Fraction | None = None) -> str:
+    """CMX 3600 EDL, one video track (and up to two audio tracks), through the CMX adapter.
+
+    Loses: everything but the cut list and clip markers. Markers become `* LOC:` lines with the start frame, the
+    colour and the upper-cased name only (no duration, comment or metadata), so reelmark writes its id tag into
+    the name. Timeline markers, transitions other than dissolves and wipes, effects, and every track past the
+    first video and second audio track are dropped; a timeline with more video tracks is refused by the adapter.
+    """
+    if not isinstance(root, otio.schema.Timeline):
+        raise TimelineFormatError("an EDL holds one sequence; write a collection as otio or fcpxml")
+    copy = root.deepcopy()
+    _tag_names(copy)
+    try:
+        return otio.adapters.write_to_string(copy, "cmx_3600", rate=float(rate) if rate else None)
+    except otio.exceptions.NotSupportedError as error:
+        raise TimelineFormatError(f"an EDL cannot hold this timeline: {error}; write otio or fcp7xml instead") from None
+
+
+def write_fcpxml(root: Root) -> str:
+    """FCPXML for Final Cut Pro (and Resolve's FCPXML import), through the FCPX adapter.
+
+    Loses: marker colours (red becomes an unfinished to-do, green a finished one, every other colour a plain
+    marker), comments and metadata, so reelmark writes its id tag into the marker name; clip metadata other than
+    the adapter's own. Times are written as exact rational seconds; the adapter's table of frame durations
+    misses exact NTSC rates (30000/1001 …), so this writer fills in the format's frame duration from the first
+    clip's rate (a timeline mixing several such rates gets that one). Reading NTSC FCPXML back, the adapter
+    truncates the rate to an integer (29 for 29.97), an upstream bug: round trips of NTSC FCPXML are off.
+    """
+    copy = root.deepcopy()
+    _tag_names(copy)
+    return _fill_frame_duration(otio.adapters.write_to_string(copy, "fcpx_xml"), _first_clip_rate(copy))
+
+
+def _fill_frame_duration(xml: str, rate: Fraction | None) -> str:
+    """Give the format the adapter left without a frame duration (a rate outside its table) the exact one."""
+    if rate is None or 'frameDuration=""' not in xml:
+        return xml
+    tree = ElementTree.fromstring(xml)
+    for element in tree.iter("format"):
+        if not element.get("frameDuration"):
+            element.set("frameDuration", f"{rate.denominator}/{rate.numerator}s")
+    ElementTree.indent(tree, space="    ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n' + ElementTree.tostring(tree, encoding="unicode") + "\n"
+
+
+def _first_clip_rate(root: Root) -> Fraction | None:
+    clips = root.find_clips()
+    return exact_rate(clips[0].trimmed_range().start_time.rate) if clips else None
+
+
+def _tag_names(root: Root) -> None:
+    """For formats that keep only marker names: end reelmark's marker names with the id tag, for re-import."""
+    for clip in root.find_clips():
+        for marker in clip.markers:
+            moment_id = reelmark_id(marker)
+            if moment_id and moment_id not in marker.name.lower():
+                marker.name = f"{marker.name} {id_tag(moment_id)}"
+
+
+TARGETS: dict[str, Callable[[Root], str]] = {
+    "otio": write_otio,
+    "resolve-otio": write_resolve_otio,
+    "fcp7xml": write_fcp7xml,
+    "edl": write_edl,
+    "fcpxml": write_fcpxml,
+}
+"""Timeline writers by format name (`formats.FORMATS` gives their file extensions)."""
+
+
+def render_timeline(root: Root, fmt: str, edl_rate: Fraction | None = None) -> bytes:
+    if fmt == "edl":
+        return write_edl(root, edl_rate).encode("utf-8")
+    if fmt not in TARGETS:
+        raise TimelineFormatError(_unknown_format(fmt, TARGETS))
+    return TARGETS[fmt](root).encode("utf-8")
+
+
+def render(analysis: Analysis, fmt: str, timeline: str = "analysis") -> bytes:
+    """The file contents of `analysis` in `fmt`; `timeline` picks the source clip, the highlight reel or segments."""
+    if fmt == "json":
+        return (analysis.to_json() + "\n").encode("utf-8")
+    if fmt not in TARGETS:
+        raise InvalidRequestError(_unknown_format(fmt, FORMATS))
+    if timeline not in TIMELINE_KINDS:
+        raise InvalidRequestError(f"unknown timeline {timeline!r}; choose one of {', '.join(TIMELINE_KINDS)}")
+    return render_timeline(TIMELINES[timeline](analysis), fmt)
+
+
+def write_analysis(analysis: Analysis, path: Path, fmt: str, timeline: str = "analysis") -> Path:
+    return write_atomically(Path(path), render(analysis, fmt, timeline))
+
+
+def write_timeline(root: Root, path: Path, fmt: str, edl_rate: Fraction | None = None) -> Path:
+    return write_atomically(Path(path), render_timeline(root, fmt, edl_rate))
+
+
+def _unknown_format(fmt: str, known: dict[str, object]) -> str:
+    return f"unknown format {fmt!r}; choose one of {', '.join(known)}"
+
+
