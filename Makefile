@@ -1,5 +1,5 @@
 # reelmark. The two commands the README opens with, each doing all set-up on a fresh machine first:
-#   make run    the main job on the embedded default (today: make a demo clip and probe it)
+#   make run    the main job on the embedded default: demo clip → daemon → signals analysis → OTIO + FCP7 XML
 #   make test   the test suite
 # Set-up makes .venv with Python >= 3.11, installs torch (TORCH_SPEC; the CPU build on machines without a GPU,
 # see README), then reelmark in editable mode with its test extras. It re-runs when pyproject.toml changes.
@@ -45,3 +45,13 @@ bench-signals: setup
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+.PHONY: protos bench-daemon
+
+# The daemon's API: regenerate core/api/v1 from protos/ (tests/test_protos.py fails when it is stale).
+protos: setup
+	$(BIN)/python -m reelmark.core.api.generate
+
+# 50 concurrent cached look-ups plus 5 analyses against a daemon subprocess; p50/p99, errors, RSS.
+bench-daemon: setup
+	$(BIN)/python tests/bench/daemon.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,12 +22,14 @@ import click
 
 from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS, format_for_path
 from reelmark.core import __version__
+from reelmark.core.daemon.commands import cancel, jobs, serve
 from reelmark.core.errors import ReelmarkError
 from reelmark.core.files import write_atomically
 from reelmark.core.tasks import QUERY_TASKS, Task
 from reelmark.core.times import parse_clock_time
 
 if TYPE_CHECKING:
+    from reelmark.core.engines.base import AnalysisRequest
     from reelmark.core.results import Analysis
 
 ENGINES = ("signals", "vlm")
@@ -62,6 +65,9 @@ class ClockTimeType(click.ParamType):
 
 
 CLOCK_TIME = ClockTimeType()
+DAEMON = click.option("--daemon", metavar="HOST:PORT",
+                      help="Analyse through a running daemon (`reelmark serve`, gRPC address, e.g. 127.0.0.1:7330; "
+                           "its token from $REELMARK_TOKEN) instead of in this process.")
 
 
 @click.group(cls=ReelmarkGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -114,6 +120,7 @@ def probe(media: Path, as_json: bool, count_frames: bool) -> None:
               help="An engine option, e.g. highlight_count=3 or reframe_aspects=9:16,1:1; repeat for several. "
                    "A wrong name lists the valid ones.")
 @click.option("--model", metavar="PATH_OR_ID", help="vlm engine: a local model directory or a cached Hugging Face id.")
+@DAEMON
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result here instead of standard output.")
 @click.option("--format", "output_format", type=click.Choice(list(FORMATS)),
@@ -130,6 +137,7 @@ def analyze(
     end: Fraction | None,
     params: dict[str, str],
     model: str | None,
+    daemon: str | None,
     output: Path | None,
     output_format: str | None,
     timeline: str,
@@ -145,8 +153,9 @@ def analyze(
       reelmark analyze interview.mov -o interview.xml                 # FCP7 XML for Premiere Pro
       reelmark analyze interview.mov --format resolve-otio -o iv.otio # for DaVinci Resolve
       reelmark analyze match.mp4 --task highlights --timeline highlights -o reel.otio
+      reelmark analyze match.mp4 --daemon 127.0.0.1:7330 -o match.json  # through a running `reelmark serve`
     """
-    from reelmark.core.engines import AnalysisRequest, get_engine
+    from reelmark.core.engines import AnalysisRequest
 
     chosen_format = output_format or format_for_path(output)
     needs_query = sorted(task for task in tasks if Task(task) in QUERY_TASKS)
@@ -155,9 +164,8 @@ def analyze(
     if engine == "vlm" and model is None:
         raise click.UsageError("--engine vlm needs --model PATH_OR_ID")
     request = AnalysisRequest(media, tuple(Task(task) for task in tasks), queries, start, end, params)
-    selected = get_engine(engine)
     with _progress_bar() as progress:
-        analysis = selected.analyze(request, progress=progress)
+        analysis = _analyser(engine, daemon, progress)(request)
     _emit(analysis, output, chosen_format, timeline)
     for diagnostic in analysis.diagnostics:
         click.echo(f"note: {diagnostic}", err=True)
@@ -175,6 +183,20 @@ def _emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> N
     counts = ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(m.kind.value for m in analysis.moments).items()))
     what = "moments" if fmt == "json" else f"moments as {fmt} ({timeline} timeline)"
     click.echo(f"wrote {len(analysis.moments)} {what} ({counts or 'none'}) to {output}", err=True)
+
+
+def _analyser(engine: str, daemon: str | None, progress: Callable[[str, float], None] | None) -> Callable[[AnalysisRequest], Analysis]:
+    """Analyse in this process, or through the daemon at `daemon` (its token from $REELMARK_TOKEN)."""
+    if daemon:
+        from reelmark.core.client import analyze_via_daemon
+        from reelmark.core.daemon.security import TOKEN_ENV
+
+        token = os.environ.get(TOKEN_ENV)
+        return lambda request: analyze_via_daemon(daemon, request, engine, progress, token)
+    from reelmark.core.engines import get_engine
+
+    selected = get_engine(engine)
+    return lambda request: selected.analyze(request, progress=progress)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -236,6 +258,7 @@ def export(analysis_file: Path, output: Path, output_format: str | None, timelin
 @click.option("--query", "queries", multiple=True, metavar="TEXT", help="What to look for, in words; repeat for several.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=lambda _c, _p, v: _parse_params(v),
               help="An engine option, as for `analyze`.")
+@DAEMON
 @click.option("--media-root", "media_roots", multiple=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder to search for media the timeline names but this machine keeps elsewhere; repeat.")
 @click.option("--format", "output_format", type=click.Choice([name for name in FORMATS if name != "json"]),
@@ -249,6 +272,7 @@ def roundtrip(
     tasks: tuple[str, ...],
     queries: tuple[str, ...],
     params: dict[str, str],
+    daemon: str | None,
     media_roots: tuple[Path, ...],
     output_format: str | None,
     edl_rate: str | None,
@@ -266,7 +290,6 @@ def roundtrip(
       reelmark roundtrip edit.edl -o edit.otio --edl-rate 25 --task shots
     """
     from reelmark.bridge.roundtrip import roundtrip as run_roundtrip
-    from reelmark.core.engines import AnalysisRequest, get_engine
     from reelmark.core.times import exact_rate
 
     needs_query = sorted(task for task in tasks if Task(task) in QUERY_TASKS)
@@ -276,11 +299,7 @@ def roundtrip(
         rate = exact_rate(edl_rate) if edl_rate else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--edl-rate") from None
-    selected = get_engine(engine)
-
-    def analyse(request: AnalysisRequest) -> Analysis:
-        return selected.analyze(request)
-
+    analyse = _analyser(engine, daemon, None)
     with _progress_bar() as progress:
         report = run_roundtrip(
             timeline_in, output, analyse, tasks=tuple(Task(task) for task in tasks), queries=queries, params=params,
@@ -289,15 +308,74 @@ def roundtrip(
     click.echo(report.summary(), err=True)
 
 
+@cli.group()
+def install() -> None:
+    """Install reelmark's script into an NLE (see plugin/*/README.md)."""
+
+
+@cli.group()
+def uninstall() -> None:
+    """Remove what `reelmark install` put into an NLE."""
+
+
+SCRIPTS_DIR = click.option("--scripts-dir", type=click.Path(path_type=Path, file_okay=False),
+                           help="Resolve's Fusion/Scripts folder. Default: the per-user folder on this OS.")
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Say what would be written or removed, and change nothing.")
+
+
+@install.command("resolve")
+@SCRIPTS_DIR
+@DRY_RUN
+@click.option("--address", default="127.0.0.1:7331", show_default=True, metavar="HOST:PORT",
+              help="The daemon's JSON (HTTP) address the script talks to; it starts a daemon there if none runs.")
+@click.option("--task", "tasks", multiple=True, type=click.Choice([task.value for task in Task]),
+              help="What the script finds; repeat for several. Default: shots, people, highlights.")
+@click.option("--no-highlight-reel", is_flag=True, help="Do not import the highlight reel as a new timeline.")
+def install_resolve(scripts_dir: Path | None, dry_run: bool, address: str, tasks: tuple[str, ...], no_highlight_reel: bool) -> None:
+    """Add "reelmark Analyze Clip" to DaVinci Resolve's Workspace > Scripts menu (per user).
+
+    \b
+    Examples:
+      reelmark install resolve --dry-run
+      reelmark install resolve --task shots --task highlights
+    """
+    from reelmark.core.resolve_install import DEFAULT_TASKS, carry_out, install_plan, scripts_folder
+
+    plan = install_plan(scripts_dir or scripts_folder(), address, tasks or DEFAULT_TASKS, not no_highlight_reel)
+    _run_plan(plan, dry_run, done="installed: restart Resolve, then Workspace > Scripts > reelmark Analyze Clip", run=carry_out)
+
+
+@uninstall.command("resolve")
+@SCRIPTS_DIR
+@DRY_RUN
+def uninstall_resolve(scripts_dir: Path | None, dry_run: bool) -> None:
+    """Remove "reelmark Analyze Clip" and its install record from Resolve's Scripts folder."""
+    from reelmark.core.resolve_install import carry_out, scripts_folder, uninstall_plan
+
+    plan = uninstall_plan(scripts_dir or scripts_folder())
+    if not plan:
+        click.echo("reelmark is not installed in Resolve's Scripts folder; nothing to remove")
+        return
+    _run_plan(plan, dry_run, done="removed", run=carry_out)
+
+
+def _run_plan(plan: list[Any], dry_run: bool, done: str, run: Callable[[list[Any]], None]) -> None:
+    for step in plan:
+        click.echo(("would " if dry_run else "") + step.describe())
+    if not dry_run:
+        run(plan)
+        click.echo(done)
+
+
 @cli.command()
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("build/demo"),
-              show_default=True, help="Where to write the demo clip and its analysis.")
+              show_default=True, help="Where to write the demo clip, its analysis and the daemon's store and log.")
 def demo(output_dir: Path) -> None:
-    """Make a demo clip with known content, probe it, analyse it with the signals engine, and write the result as
-    JSON, as OTIO for DaVinci Resolve and as FCP7 XML for Premiere Pro."""
-    from reelmark.bridge.writers import write_analysis
+    """Make a demo clip with known content, start a daemon, analyse the clip through it with the signals engine,
+    write the result as JSON, OTIO for DaVinci Resolve and FCP7 XML for Premiere Pro, and stop the daemon."""
+    from reelmark.core.client import DaemonClient, start_daemon_subprocess
     from reelmark.core.demo import DEMO_TASKS, make_demo_clip, summarise
-    from reelmark.core.engines import AnalysisRequest, get_engine
+    from reelmark.core.engines import AnalysisRequest
     from reelmark.core.media.probing import probe as probe_media
     from reelmark.core.report import format_probe
 
@@ -306,11 +384,23 @@ def demo(output_dir: Path) -> None:
                + ", ".join(f"{float(time):g} s" for time in truth.cut_times) + ")\n")
     click.echo(format_probe(probe_media(truth.path)) + "\n")
     request = AnalysisRequest(truth.path, DEMO_TASKS, ("loud", "silence", "says: subject"), params={"split_target_s": 4})
-    with _progress_bar() as progress:
-        analysis = get_engine("signals").analyze(request, progress=progress)
+    log_path = output_dir / "reelmark-daemon.log"
+    with log_path.open("ab") as log, start_daemon_subprocess(output_dir / "reelmark-demo.sqlite3", log=log) as daemon:
+        click.echo(f"daemon: gRPC {daemon.address}, JSON {daemon.http_address} (log: {log_path})")
+        with DaemonClient(daemon.address) as client, _progress_bar() as progress:
+            analysis_id, analysis = client.analyze(request, "signals", progress, force=True)
+            written = []
+            for name, fmt in (("reelmark-demo.json", "json"), ("reelmark-demo-resolve.otio", "resolve-otio"),
+                              ("reelmark-demo.xml", "fcp7xml")):  # fmt: skip
+                written.append((write_atomically(output_dir / name, client.export(analysis_id, fmt).content), fmt))
+    click.echo("daemon stopped\n")
     click.echo(summarise(analysis) + "\n")
-    for name, fmt in (("reelmark-demo.json", "json"), ("reelmark-demo-resolve.otio", "resolve-otio"), ("reelmark-demo.xml", "fcp7xml")):
-        click.echo(f"wrote {write_analysis(analysis, output_dir / name, fmt)} ({fmt})")
+    for path, fmt in written:
+        click.echo(f"wrote {path} ({fmt})")
+
+
+for _command in (serve, jobs, cancel):
+    cli.add_command(_command)
 
 
 def main() -> None:

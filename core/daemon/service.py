@@ -1,0 +1,238 @@
+"""The API's logic, free of any transport: gRPC and the HTTP JSON gateway both call these methods.
+
+Each method takes the request message and a `CallContext` (deadline and liveness of the call) and returns the
+response message, or raises a `ReelmarkError` whose `status` the transport puts on the wire. Authentication
+happens in the transports, before a method is called; media paths are checked here, against the same guard.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from reelmark.core.api.convert import analysis_to_wire, engine_name, request_from_spec, timestamp
+from reelmark.core.api.v1 import analysis_pb2 as wire
+from reelmark.core.api.v1 import service_pb2 as api
+from reelmark.core.daemon.cache import Fingerprints, analysis_key
+from reelmark.core.daemon.errors import DeadlineExceededError, NotFoundError, StatusError
+from reelmark.core.daemon.jobs import JobStatus, Scheduler, spec_from_json
+from reelmark.core.daemon.security import Guard
+from reelmark.core.errors import EngineUnavailableError, InvalidRequestError, ReelmarkError
+from reelmark.core.results import Analysis
+from reelmark.core.store import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Store
+
+WATCH_POLL_S = 0.5
+"""How often a waiting call re-checks that its caller is still there and its deadline not passed."""
+DEFAULT_JOB_LIMIT = 50
+WIRE_CACHE_SIZE = 32
+
+STATE_TO_WIRE = {
+    QUEUED: api.JOB_STATE_QUEUED, RUNNING: api.JOB_STATE_RUNNING, SUCCEEDED: api.JOB_STATE_SUCCEEDED,
+    FAILED: api.JOB_STATE_FAILED, CANCELLED: api.JOB_STATE_CANCELLED,
+}  # fmt: skip
+STATE_FROM_WIRE = {value: key for key, value in STATE_TO_WIRE.items()}
+
+
+class CallContext(Protocol):
+    """What the logic needs to know about the call it serves (grpc.ServicerContext has both)."""
+
+    def time_remaining(self) -> float | None: ...
+
+    def is_active(self) -> bool: ...
+
+
+def job_to_wire(status: JobStatus) -> api.Job:
+    record = status.record
+    job = api.Job(
+        id=record.id, state=STATE_TO_WIRE[record.state], spec=spec_from_json(record.spec_json),
+        fraction=status.fraction, stage=status.stage, analysis_id=record.analysis_id,
+        created_at=timestamp(record.created_at), attempts=record.attempts, cached=record.cached, note=record.note,
+    )  # fmt: skip
+    if status.eta_seconds is not None:
+        job.eta_seconds = status.eta_seconds
+    if record.error_code:
+        job.error.CopyFrom(api.JobError(code=record.error_code, message=record.error_message))
+    if record.started_at is not None:
+        job.started_at.CopyFrom(timestamp(record.started_at))
+    if record.finished_at is not None:
+        job.finished_at.CopyFrom(timestamp(record.finished_at))
+    return job
+
+
+class ReelmarkService:
+    def __init__(self, scheduler: Scheduler, store: Store, guard: Guard, engine_names: Sequence[str]):
+        self._scheduler = scheduler
+        self._store = store
+        self._guard = guard
+        self._engine_names = tuple(engine_names)
+        self._fingerprints = Fingerprints()
+        self._wire_cache: OrderedDict[str, tuple[str, wire.Analysis]] = OrderedDict()
+        self._wire_lock = threading.Lock()
+
+    # --- engines ----------------------------------------------------------------------------------------------
+
+    def ListEngines(self, request: api.ListEnginesRequest, context: CallContext) -> api.ListEnginesResponse:
+        engines = []
+        for name in self._engine_names:
+            try:
+                engine = self._scheduler.engine(name)
+            except ReelmarkError as error:
+                engines.append(api.EngineInfo(name=name, available=False, unavailable_reason=str(error)))
+                continue
+            capabilities = engine.capabilities()
+            info = api.EngineInfo(
+                name=name, version=engine.version, available=True,
+                tasks=[task.value for task in capabilities.tasks],
+                default_tasks=[task.value for task in capabilities.default_tasks],
+                needs_gpu=capabilities.needs_gpu, device=capabilities.device, workers=self._scheduler.workers(name),
+            )  # fmt: skip
+            if capabilities.max_duration_s is not None:
+                info.max_duration_s = capabilities.max_duration_s
+            engines.append(info)
+        return api.ListEnginesResponse(engines=engines)
+
+    # --- jobs -------------------------------------------------------------------------------------------------
+
+    def StartAnalysis(self, request: api.StartAnalysisRequest, context: CallContext) -> api.Job:
+        return job_to_wire(self._start(self._checked(request.spec), request.force))
+
+    def WatchJob(self, request: api.WatchJobRequest, context: CallContext) -> Iterator[api.JobEvent]:
+        """Events until the job ends; a job that failed or was cancelled ends the stream with its status."""
+        status = self._scheduler.status(request.job_id)
+        while not status.finished:
+            yield api.JobEvent(job=job_to_wire(status))
+            status = self._await_change(status, context)
+        yield self._final_event(status)
+        if status.record.state != SUCCEEDED:
+            raise StatusError(status.record.error_code or "UNKNOWN", status.record.error_message)
+
+    def GetJob(self, request: api.GetJobRequest, context: CallContext) -> api.Job:
+        return job_to_wire(self._scheduler.status(request.job_id))
+
+    def ListJobs(self, request: api.ListJobsRequest, context: CallContext) -> api.ListJobsResponse:
+        unknown = [state for state in request.states if state not in STATE_FROM_WIRE]
+        if unknown:
+            raise InvalidRequestError(f"unknown job state(s) {unknown}; give QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED")
+        states = tuple(STATE_FROM_WIRE[state] for state in request.states)
+        jobs = self._scheduler.recent(request.limit or DEFAULT_JOB_LIMIT, states)
+        return api.ListJobsResponse(jobs=[job_to_wire(status) for status in jobs])
+
+    def CancelJob(self, request: api.CancelJobRequest, context: CallContext) -> api.Job:
+        return job_to_wire(self._scheduler.cancel(request.job_id, "cancelled on request"))
+
+    # --- analyses ---------------------------------------------------------------------------------------------
+
+    def GetAnalysis(self, request: api.GetAnalysisRequest, context: CallContext) -> wire.Analysis:
+        if request.WhichOneof("key") == "spec":
+            spec = self._checked(request.spec)
+            engine = self._scheduler.engine(engine_name(spec))
+            key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
+            if not self._store.has_analysis(key):
+                raise NotFoundError(
+                    "this media has not been analysed with these settings yet; start it with StartAnalysis "
+                    "(reelmark analyze --daemon ADDR)"
+                )
+            return self._analysis(key)
+        if not request.analysis_id:
+            raise InvalidRequestError("GetAnalysis needs an analysis_id or a spec")
+        return self._analysis(request.analysis_id)
+
+    def Ground(self, request: api.GroundRequest, context: CallContext) -> api.GroundResponse:
+        """Ground queries with the analysis's media, range and options; the call's deadline bounds the job."""
+        if not request.queries:
+            raise InvalidRequestError("Ground needs at least one query, e.g. 'person' or 'says: hello'")
+        stored = self._store.get_analysis(request.analysis_id)
+        if stored is None:
+            raise NotFoundError(f"no analysis {request.analysis_id!r} in the store; analyse the clip first")
+        spec = spec_from_json(stored.spec_json)
+        del spec.tasks[:]
+        spec.tasks.append("ground")
+        del spec.queries[:]
+        spec.queries.extend(request.queries)
+        status = self._start(self._checked(spec), force=False)
+        while not status.finished:
+            remaining = context.time_remaining()
+            if (remaining is not None and remaining <= 0) or not context.is_active():
+                self._scheduler.cancel(status.record.id, "the Ground call's deadline passed before grounding finished")
+                raise DeadlineExceededError(
+                    "grounding did not finish within the call's deadline and was cancelled; allow more time"
+                )
+            status = self._await_change(status, context)
+        if status.record.state != SUCCEEDED:
+            raise StatusError(status.record.error_code, status.record.error_message)
+        return api.GroundResponse(job_id=status.record.id, analysis=self._analysis(status.record.analysis_id))
+
+    def Export(self, request: api.ExportRequest, context: CallContext) -> api.ExportResponse:
+        try:
+            from reelmark.bridge import writers
+        except ImportError:
+            raise EngineUnavailableError(
+                "this reelmark has no OTIO bridge yet, so it cannot export NLE formats; use GetAnalysis for JSON"
+            ) from None
+        if request.format not in writers.FORMATS:
+            raise InvalidRequestError(f"unknown export format {request.format!r}; choose one of {', '.join(writers.FORMATS)}")
+        stored = self._store.get_analysis(request.analysis_id)
+        if stored is None:
+            raise NotFoundError(f"no analysis {request.analysis_id!r} in the store; analyse the clip first")
+        analysis = Analysis.from_json(stored.analysis_json)
+        extension = writers.FORMATS[request.format]
+        return api.ExportResponse(
+            format=request.format, extension=extension, content=writers.render(analysis, request.format, request.timeline or "analysis"),
+            suggested_name=Path(analysis.media.path).stem + extension,
+        )  # fmt: skip
+
+    # --- helpers ----------------------------------------------------------------------------------------------
+
+    def _checked(self, spec: api.AnalysisSpec) -> api.AnalysisSpec:
+        """A copy of `spec` with the path resolved and allowed, the engine named, and every field valid."""
+        checked = api.AnalysisSpec()
+        checked.CopyFrom(spec)
+        checked.media_path = str(self._guard.media_path(spec.media_path))
+        checked.engine = engine_name(spec)
+        request_from_spec(checked, Path(checked.media_path))  # raises on unknown tasks and bad times
+        return checked
+
+    def _start(self, spec: api.AnalysisSpec, force: bool) -> JobStatus:
+        """A cached job when the store has the result, else a queued one, or the one already producing it (after
+        a quick look at the media, so a missing or undecodable file is refused now rather than in the queue)."""
+        from reelmark.core.media.probing import probe
+
+        engine = self._scheduler.engine(spec.engine)
+        key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
+        if not force and self._store.has_analysis(key):
+            return self._scheduler.add_cached(spec, key)
+        probe(spec.media_path)
+        return self._scheduler.submit(spec, key, force)
+
+    def _await_change(self, status: JobStatus, context: CallContext) -> JobStatus:
+        remaining = context.time_remaining()
+        timeout = WATCH_POLL_S if remaining is None else max(0.0, min(WATCH_POLL_S, remaining))
+        if not context.is_active():
+            raise DeadlineExceededError("the caller went away or its deadline passed")
+        return self._scheduler.wait(status.record.id, status.version, timeout)
+
+    def _final_event(self, status: JobStatus) -> api.JobEvent:
+        event = api.JobEvent(job=job_to_wire(status))
+        if status.record.state == SUCCEEDED:
+            event.analysis.CopyFrom(self._analysis(status.record.analysis_id))
+        return event
+
+    def _analysis(self, key: str) -> wire.Analysis:
+        """A stored analysis as a message; the conversion is remembered while the stored text is unchanged."""
+        stored = self._store.get_analysis(key)
+        if stored is None:
+            raise NotFoundError(f"no analysis {key!r} in the store; analyse the clip first")
+        with self._wire_lock:
+            cached = self._wire_cache.get(key)
+            if cached is not None and cached[0] == stored.analysis_json:
+                self._wire_cache.move_to_end(key)
+                return cached[1]
+        message = analysis_to_wire(Analysis.from_json(stored.analysis_json), key)
+        with self._wire_lock:
+            self._wire_cache[key] = (stored.analysis_json, message)
+            while len(self._wire_cache) > WIRE_CACHE_SIZE:
+                self._wire_cache.popitem(last=False)
+        return message

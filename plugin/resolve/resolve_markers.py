@@ -1,0 +1,116 @@
+"""Moments as DaVinci Resolve markers: which frame, which colour, and replacing reelmark's own markers only.
+
+Resolve keeps one marker per frame per owner and refuses a second (`AddMarker` returns False), so moments that
+start on the same frame share one marker (names joined, notes one per line, the first moment's colour), and a
+marker that would land on a frame the user already marked moves to the next free frame inside the moment.
+Every reelmark marker carries `customData` = `reelmark:<id>[,<id>…]`, so a re-run deletes exactly those
+(`DeleteMarkerByCustomData`) and never a user's marker. Frames (Resolve scripting README):
+- clip markers (`MediaPoolItem.AddMarker`) count source frames from the media's first frame;
+- timeline markers (`Timeline.AddMarker`) count from the timeline's start, while `TimelineItem.GetStart()` and
+  `Timeline.GetStartFrame()` are absolute record frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .daemon_link import exact_time
+
+CUSTOM_DATA_PREFIX = "reelmark:"
+
+
+@dataclass
+class PlannedMarker:
+    frame: int
+    duration: int
+    colour: str
+    name: str
+    note: str
+    ids: list[str]
+
+    @property
+    def custom_data(self) -> str:
+        return CUSTOM_DATA_PREFIX + ",".join(self.ids)
+
+
+def frame_of(seconds: Fraction, first_frame_time: Fraction, rate: Fraction) -> int:
+    """Index of the frame boundary nearest to `seconds` of media time (frame 0 shows at `first_frame_time`)."""
+    position = (seconds - first_frame_time) * rate
+    return int(position + Fraction(1, 2)) if position >= 0 else 0
+
+
+def plan_markers(
+    moments: list[dict[str, Any]],
+    colours: dict[str, str],
+    first_frame_time: Fraction,
+    rate: Fraction,
+    window: tuple[int, int] | None = None,
+) -> list[PlannedMarker]:
+    """One planned marker per start frame, in source frames, for moments (wire JSON) inside `window` [start, end)."""
+    by_frame: dict[int, PlannedMarker] = {}
+    for moment in moments:
+        if moment.get("kind") == "reframe":
+            continue  # crop paths are not markers
+        span = moment.get("span", {})
+        start = frame_of(exact_time(span.get("start")), first_frame_time, rate)
+        end = max(start, frame_of(exact_time(span.get("end")), first_frame_time, rate))
+        if window is not None:
+            if end < window[0] or start >= window[1] or (end == start and start < window[0]):
+                continue
+            start, end = max(start, window[0]), min(end, window[1])
+        name = moment.get("label") or moment.get("kind", "")
+        note = _note(moment)
+        planned = by_frame.get(start)
+        if planned is None:
+            by_frame[start] = PlannedMarker(start, max(1, end - start), colours.get(moment.get("kind", ""), "Blue"), name, note, [moment["id"]])
+        else:
+            planned.name = f"{planned.name} · {name}"
+            planned.note = f"{planned.note}\n{note}"
+            planned.duration = max(planned.duration, end - start, 1)
+            planned.ids.append(moment["id"])
+    return [by_frame[frame] for frame in sorted(by_frame)]
+
+
+def _note(moment: dict[str, Any]) -> str:
+    parts = [moment["text"]] if moment.get("text") else []
+    if moment.get("score") is not None:
+        parts.append(f"score {float(moment['score']):.2f}")
+    if moment.get("query"):
+        parts.append(f"query: {moment['query']}")
+    parts.append(f"[reelmark {moment['id']}]")
+    return " · ".join(parts)
+
+
+def remove_reelmark_markers(owner: Any, frames: tuple[int, int] | None = None) -> int:
+    """Delete the markers reelmark put on `owner` (a Timeline or MediaPoolItem), optionally only within `frames`."""
+    removed = 0
+    for frame, marker in dict(owner.GetMarkers() or {}).items():
+        custom = marker.get("customData") or ""
+        if not custom.startswith(CUSTOM_DATA_PREFIX):
+            continue
+        if frames is not None and not frames[0] <= int(frame) < frames[1]:
+            continue
+        if owner.DeleteMarkerByCustomData(custom):
+            removed += 1
+    return removed
+
+
+def add_markers(owner: Any, planned: list[PlannedMarker], offset: int = 0) -> tuple[int, int]:
+    """Add the planned markers at `frame + offset`, moving past frames the user has marked; (added, moved)."""
+    taken = {int(frame) for frame in (owner.GetMarkers() or {})}
+    added = moved = 0
+    for marker in planned:
+        frame = marker.frame + offset
+        last = frame + max(0, marker.duration - 1)
+        while frame in taken and frame < last:
+            frame += 1
+        if frame in taken:
+            continue
+        duration = max(1, marker.frame + offset + marker.duration - frame)
+        if owner.AddMarker(frame, marker.colour, marker.name, marker.note, duration, marker.custom_data):
+            taken.add(frame)
+            added += 1
+            moved += frame != marker.frame + offset
+    return added, moved
