@@ -46,7 +46,7 @@ bench-signals: setup
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 
-.PHONY: protos bench-daemon
+.PHONY: protos bench-daemon premiere-package premiere-colours
 
 # The daemon's API: regenerate core/api/v1 from protos/ (tests/test_protos.py fails when it is stale).
 protos: setup
@@ -55,3 +55,10 @@ protos: setup
 # 50 concurrent cached look-ups plus 5 analyses against a daemon subprocess; p50/p99, errors, RSS.
 bench-daemon: setup
 	$(BIN)/python tests/bench/daemon.py
+
+# The Premiere panel: build/reelmark-premiere-<version>.ccx, and its colour table regenerated from reelmark.bridge.colours.
+premiere-package: setup
+	$(BIN)/python plugin/premiere/tools/package.py
+
+premiere-colours: setup
+	$(BIN)/python plugin/premiere/tools/export_colours.py

@@ -163,6 +163,8 @@ def analyze(
         raise click.UsageError(f"--task {needs_query[0]} needs at least one --query")
     if engine == "vlm" and model is None:
         raise click.UsageError("--engine vlm needs --model PATH_OR_ID")
+    if model is not None:
+        params = {**params, "model": model}  # the engine's option, so it reaches a daemon and keys the cache too
     request = AnalysisRequest(media, tuple(Task(task) for task in tasks), queries, start, end, params)
     with _progress_bar() as progress:
         analysis = _analyser(engine, daemon, progress)(request)
