@@ -46,7 +46,7 @@ bench-signals: setup
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 
-.PHONY: protos bench-daemon premiere-package premiere-colours
+.PHONY: protos bench-daemon premiere-package premiere-colours bench-grounding bench-prefill bench-decode bench-sparse-accuracy
 
 # The daemon's API: regenerate core/api/v1 from protos/ (tests/test_protos.py fails when it is stale).
 protos: setup
@@ -62,3 +62,16 @@ premiere-package: setup
 
 premiere-colours: setup
 	$(BIN)/python plugin/premiere/tools/export_colours.py
+
+# The vlm engine and the decode kernels (GPU figures need a GPU; without one these run their CPU smoke modes).
+bench-grounding: setup
+	$(BIN)/python tests/bench/grounding.py
+
+bench-prefill: setup
+	$(BIN)/python tests/bench/prefill.py --shape small --device cpu --tokens 4096,8192,16384 --chunk 512
+
+bench-decode: setup
+	$(BIN)/python tests/bench/decode_attention.py $(if $(shell $(BIN)/python -c 'import torch; print(torch.cuda.is_available() or "")'),,--cpu-smoke)
+
+bench-sparse-accuracy: setup
+	$(BIN)/python tests/bench/sparse_accuracy.py $(if $(shell $(BIN)/python -c 'import torch; print(torch.cuda.is_available() or "")'),,--cpu-smoke)

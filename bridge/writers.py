@@ -17,7 +17,7 @@ import opentimelineio as otio
 
 from reelmark.bridge.colours import COLOURS
 from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS
-from reelmark.bridge.markers import NAMESPACE, id_tag, reelmark_id
+from reelmark.bridge.markers import id_tag, reelmark_id
 from reelmark.bridge.resolve_shape import to_resolve_shape
 from reelmark.bridge.timelines import TIMELINES
 from reelmark.core.errors import InvalidRequestError, TimelineFormatError

@@ -23,6 +23,7 @@ import click
 from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS, format_for_path
 from reelmark.core import __version__
 from reelmark.core.daemon.commands import cancel, jobs, serve
+from reelmark.core.engines.vlm.commands import models
 from reelmark.core.errors import ReelmarkError
 from reelmark.core.files import write_atomically
 from reelmark.core.tasks import QUERY_TASKS, Task
@@ -65,6 +66,8 @@ class ClockTimeType(click.ParamType):
 
 
 CLOCK_TIME = ClockTimeType()
+MODEL = click.option("--model", metavar="PATH_OR_ID",
+                     help="vlm engine: a local model folder or a Hugging Face id already fetched (`reelmark models pull`).")
 DAEMON = click.option("--daemon", metavar="HOST:PORT",
                       help="Analyse through a running daemon (`reelmark serve`, gRPC address, e.g. 127.0.0.1:7330; "
                            "its token from $REELMARK_TOKEN) instead of in this process.")
@@ -119,7 +122,7 @@ def probe(media: Path, as_json: bool, count_frames: bool) -> None:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=lambda _c, _p, v: _parse_params(v),
               help="An engine option, e.g. highlight_count=3 or reframe_aspects=9:16,1:1; repeat for several. "
                    "A wrong name lists the valid ones.")
-@click.option("--model", metavar="PATH_OR_ID", help="vlm engine: a local model directory or a cached Hugging Face id.")
+@MODEL
 @DAEMON
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result here instead of standard output.")
@@ -161,10 +164,7 @@ def analyze(
     needs_query = sorted(task for task in tasks if Task(task) in QUERY_TASKS)
     if needs_query and not queries:
         raise click.UsageError(f"--task {needs_query[0]} needs at least one --query")
-    if engine == "vlm" and model is None:
-        raise click.UsageError("--engine vlm needs --model PATH_OR_ID")
-    if model is not None:
-        params = {**params, "model": model}  # the engine's option, so it reaches a daemon and keys the cache too
+    params = _with_model(engine, model, params)
     request = AnalysisRequest(media, tuple(Task(task) for task in tasks), queries, start, end, params)
     with _progress_bar() as progress:
         analysis = _analyser(engine, daemon, progress)(request)
@@ -185,6 +185,13 @@ def _emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> N
     counts = ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(m.kind.value for m in analysis.moments).items()))
     what = "moments" if fmt == "json" else f"moments as {fmt} ({timeline} timeline)"
     click.echo(f"wrote {len(analysis.moments)} {what} ({counts or 'none'}) to {output}", err=True)
+
+
+def _with_model(engine: str, model: str | None, params: dict[str, str]) -> dict[str, str]:
+    """The model as the engine's `model` option, so it reaches a daemon and keys the cache like any option."""
+    if engine == "vlm" and model is None and "model" not in params:
+        raise click.UsageError("--engine vlm needs --model PATH_OR_ID")
+    return params if model is None else {**params, "model": model}
 
 
 def _analyser(engine: str, daemon: str | None, progress: Callable[[str, float], None] | None) -> Callable[[AnalysisRequest], Analysis]:
@@ -260,6 +267,7 @@ def export(analysis_file: Path, output: Path, output_format: str | None, timelin
 @click.option("--query", "queries", multiple=True, metavar="TEXT", help="What to look for, in words; repeat for several.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=lambda _c, _p, v: _parse_params(v),
               help="An engine option, as for `analyze`.")
+@MODEL
 @DAEMON
 @click.option("--media-root", "media_roots", multiple=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder to search for media the timeline names but this machine keeps elsewhere; repeat.")
@@ -274,6 +282,7 @@ def roundtrip(
     tasks: tuple[str, ...],
     queries: tuple[str, ...],
     params: dict[str, str],
+    model: str | None,
     daemon: str | None,
     media_roots: tuple[Path, ...],
     output_format: str | None,
@@ -302,6 +311,7 @@ def roundtrip(
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--edl-rate") from None
     analyse = _analyser(engine, daemon, None)
+    params = _with_model(engine, model, params)
     with _progress_bar() as progress:
         report = run_roundtrip(
             timeline_in, output, analyse, tasks=tuple(Task(task) for task in tasks), queries=queries, params=params,
@@ -401,7 +411,7 @@ def demo(output_dir: Path) -> None:
         click.echo(f"wrote {path} ({fmt})")
 
 
-for _command in (serve, jobs, cancel):
+for _command in (serve, jobs, cancel, models):
     cli.add_command(_command)
 
 

@@ -8,12 +8,19 @@ from the spec, so tests compare what ingest reads back against an independent so
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+import torch
 
-from reelmark.core.media.synthetic import AudioSegment, ClipSpec, ClipTruth, SubtitleCue, write_clip
+# Without a GPU the Triton decode kernels run in Triton's interpreter, which Triton reads only when it is first
+# imported (transformers imports it): set it before any test module loads.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
+from reelmark.core.media.synthetic import AudioSegment, ClipSpec, ClipTruth, SubtitleCue, write_clip  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"

@@ -10,21 +10,6 @@ import opentimelineio as otio
 from reelmark.bridge.markers import reelmark_id
 
 
-def without_reelmark(root: Any) -> Any:
-    """A copy with every marker reelmark wrote removed (on clips, tracks, stacks and the timeline)."""
-    copy = root.deepcopy()
-    for item in [*copy.find_children(), *(_stacks(copy))]:
-        if hasattr(item, "markers"):
-            item.markers[:] = [marker for marker in item.markers if reelmark_id(marker) is None]
-    return copy
-
-
-def _stacks(root: Any) -> list[Any]:
-    if isinstance(root, otio.schema.Timeline):
-        return [root.tracks]
-    return [child.tracks for child in root.find_children(descended_from_type=otio.schema.Timeline)] if hasattr(root, "find_children") else []
-
-
 def as_data(root: Any) -> Any:
     """The whole object graph as JSON data: equal data means nothing was lost or changed."""
     return json.loads(otio.adapters.write_to_string(root, "otio_json"))

@@ -18,7 +18,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 from conftest import CORPUS
-from otio_structure import as_data, clip_view, without_reelmark
+from otio_structure import as_data, clip_view
 
 from reelmark.bridge.markers import reelmark_id
 from reelmark.bridge.reading import read_timeline

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -89,7 +90,10 @@ def test_engines_are_listed_with_what_they_can_do(start_daemon) -> None:
         engines = {engine.name: engine for engine in client.engines()}
     assert engines["signals"].available and "shots" in engines["signals"].tasks and engines["signals"].workers == 3
     assert not engines["signals"].needs_gpu
-    assert not engines["vlm"].available and "signals" in engines["vlm"].unavailable_reason
+    vlm = engines["vlm"]
+    assert vlm.needs_gpu and vlm.workers == 1 and "ground" in vlm.tasks
+    gpu = vlm.device.startswith("cuda")
+    assert vlm.available == gpu and (gpu or "use --engine signals" in vlm.unavailable_reason)
 
 
 def test_cancel_in_the_middle_of_a_job(start_daemon, tiny_clip: Path) -> None:
@@ -163,11 +167,25 @@ def test_bad_media_gets_its_status(start_daemon, tmp_path: Path, make_path, stat
 
 
 def test_the_vlm_engine_is_a_failed_precondition_that_says_what_to_do(start_daemon, tiny_clip: Path) -> None:
+    """Refused at StartAnalysis, before queueing: a task it cannot do, no model, no GPU."""
     daemon = start_daemon()
+    ground = AnalysisRequest(tiny_clip, (Task.GROUND,), ("a person",))
+    with_model = replace(ground, params={"model": str(tiny_clip.parent)})
+    cases = [(shots_request(tiny_clip), "use --engine signals"), (ground, "pass --model PATH_OR_ID")]
+    if not torch_has_cuda():
+        cases.append((with_model, "--param device=cpu"))
     with DaemonClient(daemon.address) as client:
-        with pytest.raises(StatusError) as refused:
-            client.start(shots_request(tiny_clip), engine="vlm")
-    assert refused.value.status == "FAILED_PRECONDITION" and "use --engine signals" in str(refused.value)
+        for request, fix in cases:
+            with pytest.raises(StatusError) as refused:
+                client.start(request, engine="vlm")
+            assert refused.value.status == "FAILED_PRECONDITION" and fix in str(refused.value)
+        assert client.jobs() == []
+
+
+def torch_has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def test_bad_requests_are_invalid_arguments(start_daemon, tiny_clip: Path) -> None:

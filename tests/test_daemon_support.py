@@ -40,6 +40,9 @@ class GatedEngine:
     def capabilities(self) -> EngineCapabilities:
         return self.inner.capabilities()
 
+    def preflight(self, request: AnalysisRequest) -> None:
+        self.inner.preflight(request)
+
     def analyze(self, request: AnalysisRequest, progress: ProgressCallback | None = None,
                 cancelled: CancelCheck | None = None) -> Analysis:  # fmt: skip
         def report(stage: str, fraction: float) -> None:
@@ -66,6 +69,9 @@ class VariantEngine:
 
     def capabilities(self) -> EngineCapabilities:
         return replace(self.inner.capabilities(), needs_gpu=self.needs_gpu)
+
+    def preflight(self, request: AnalysisRequest) -> None:
+        self.inner.preflight(request)
 
     def analyze(self, request: AnalysisRequest, progress: ProgressCallback | None = None,
                 cancelled: CancelCheck | None = None) -> Analysis:  # fmt: skip

@@ -91,6 +91,12 @@ class ReelmarkService:
             )  # fmt: skip
             if capabilities.max_duration_s is not None:
                 info.max_duration_s = capabilities.max_duration_s
+            if capabilities.needs_gpu and capabilities.device == "cpu":
+                info.available = False
+                info.unavailable_reason = (
+                    f"engine {name} needs a CUDA GPU and this daemon has none; use --engine signals, or pass "
+                    "--param device=cpu for a small model (slow)"
+                )
             engines.append(info)
         return api.ListEnginesResponse(engines=engines)
 
@@ -197,10 +203,12 @@ class ReelmarkService:
 
     def _start(self, spec: api.AnalysisSpec, force: bool) -> JobStatus:
         """A cached job when the store has the result, else a queued one, or the one already producing it (after
-        a quick look at the media, so a missing or undecodable file is refused now rather than in the queue)."""
+        the engine's preflight and a quick look at the media, so a bad option, a missing model or GPU, or a missing
+        or undecodable file is refused now rather than in the queue)."""
         from reelmark.core.media.probing import probe
 
         engine = self._scheduler.engine(spec.engine)
+        engine.preflight(request_from_spec(spec, Path(spec.media_path)))
         key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
         if not force and self._store.has_analysis(key):
             return self._scheduler.add_cached(spec, key)

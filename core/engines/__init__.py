@@ -1,4 +1,8 @@
-"""Analysis engines: `signals` (embedded default, any CPU, nothing to download) and `vlm` (a GPU model)."""
+"""Analysis engines: `signals` (embedded default, any CPU, nothing to download) and `vlm` (a GPU model).
+
+Both are returned whatever the machine: `vlm` itself raises EngineUnavailableError (FAILED_PRECONDITION) with
+the fix when an analysis has no model or no GPU, so the daemon can still list it and say why.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ def get_engine(name: str) -> Engine:
 
         return SignalsEngine()
     if name == "vlm":
-        raise EngineUnavailableError(
-            "the vlm engine is not part of this version yet; use --engine signals, which runs on any CPU"
-        )
+        from reelmark.core.engines.vlm import VlmEngine
+
+        return VlmEngine()
     raise EngineUnavailableError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")

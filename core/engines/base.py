@@ -12,9 +12,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
 
-from reelmark.core.errors import ReelmarkError
+from reelmark.core.errors import EngineUnavailableError, InvalidRequestError, ReelmarkError
 from reelmark.core.results import Analysis
-from reelmark.core.tasks import Task
+from reelmark.core.tasks import QUERY_TASKS, Task
 
 ProgressCallback = Callable[[str, float], None]
 """Called with a stage name and the overall fraction done, 0.0 to 1.0."""
@@ -53,6 +53,25 @@ class Engine(Protocol):
 
     def capabilities(self) -> EngineCapabilities: ...
 
+    def preflight(self, request: AnalysisRequest) -> None:
+        """Raise the error `request` would fail with that needs no work to find: unknown options or tasks, a
+        missing query, model or device. The daemon calls it before queueing, so a client learns at once."""
+        ...
+
     def analyze(
         self, request: AnalysisRequest, progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None
     ) -> Analysis: ...
+
+
+def checked_tasks(request: AnalysisRequest, engine: str, supported: tuple[Task, ...], default: tuple[Task, ...],
+                  elsewhere: str) -> tuple[Task, ...]:  # fmt: skip
+    """The tasks `request` asks of `engine` (its defaults when none), or the error saying what to do instead:
+    a task it cannot do (`elsewhere` names the engine that can), or a query task without a query."""
+    tasks = tuple(dict.fromkeys(request.tasks)) or default
+    unsupported = [task.value for task in tasks if task not in supported]
+    if unsupported:
+        raise EngineUnavailableError(f"engine {engine} cannot do {', '.join(unsupported)}; {elsewhere}")
+    needing = [task.value for task in tasks if task in QUERY_TASKS and not request.queries]
+    if needing:
+        raise InvalidRequestError(f"--task {', '.join(needing)} needs at least one --query")
+    return tasks

@@ -29,7 +29,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .daemon_link import DaemonError, DaemonLink, connect, exact_time, wire_time
+from .daemon_link import DaemonError, DaemonLink, connect, wire_time
 from .resolve_markers import add_markers, plan_markers, remove_reelmark_markers
 
 NTSC = {"23.976": Fraction(24000, 1001), "29.97": Fraction(30000, 1001), "47.952": Fraction(48000, 1001),

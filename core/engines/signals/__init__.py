@@ -30,10 +30,11 @@ from reelmark.core.engines.base import (
     CancelCheck,
     EngineCapabilities,
     ProgressCallback,
+    checked_tasks,
 )
 from reelmark.core.engines.signals.context import SignalsContext, SignalsParams
 from reelmark.core.engines.signals.params import parse_params
-from reelmark.core.errors import EngineUnavailableError, InvalidRangeError, InvalidRequestError
+from reelmark.core.errors import InvalidRangeError
 from reelmark.core.results import Analysis, EngineRef, MediaRef, Moment, TimeSpan
 from reelmark.core.tasks import Task
 
@@ -81,6 +82,10 @@ class SignalsEngine:
 
     def capabilities(self) -> EngineCapabilities:
         return EngineCapabilities(SUPPORTED_TASKS, DEFAULT_TASKS, needs_gpu=False, max_duration_s=None, device="cpu")
+
+    def preflight(self, request: AnalysisRequest) -> None:
+        parse_params(request.params)
+        _checked_tasks(request)
 
     def analyze(
         self, request: AnalysisRequest, progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None
@@ -157,15 +162,7 @@ def _prefetch(module: str) -> None:
 
 
 def _checked_tasks(request: AnalysisRequest) -> tuple[Task, ...]:
-    tasks = tuple(dict.fromkeys(request.tasks)) or DEFAULT_TASKS
-    unsupported = [task.value for task in tasks if task not in SUPPORTED_TASKS]
-    if unsupported:
-        raise EngineUnavailableError(
-            f"engine signals cannot do {', '.join(unsupported)}; use --engine vlm (a vision-language model) for that"
-        )
-    if Task.TRANSCRIPT in tasks and not request.queries:
-        raise InvalidRequestError("--task transcript needs at least one --query (words to find in the subtitles)")
-    return tasks
+    return checked_tasks(request, "signals", SUPPORTED_TASKS, DEFAULT_TASKS, "use --engine vlm (a vision-language model) for that")
 
 
 def _run_tasks(
