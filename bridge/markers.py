@@ -22,6 +22,7 @@ import opentimelineio as otio
 from reelmark.bridge.clock import MediaClock
 from reelmark.bridge.colours import colour_for
 from reelmark.core.results import Analysis, Moment
+from reelmark.core.times import time_to_json
 
 NAMESPACE = "reelmark"
 """The metadata key under which reelmark keeps its own data on markers, clips and timelines."""
@@ -68,8 +69,8 @@ def marker_for_moment(moment: Moment, analysis: Analysis, clock: MediaClock) -> 
         "engine_version": analysis.engine.version,
         "model": analysis.engine.model_id,
         "fingerprint": analysis.media.fingerprint,
-        "start": _time_json(moment.span.start),
-        "end": _time_json(moment.span.end),
+        "start": time_to_json(moment.span.start),
+        "end": time_to_json(moment.span.end),
         "tube": [point.to_dict() for point in moment.tube],
     }
     return otio.schema.Marker(
@@ -79,10 +80,6 @@ def marker_for_moment(moment: Moment, analysis: Analysis, clock: MediaClock) -> 
         metadata={NAMESPACE: metadata},
         comment=marker_comment(moment),
     )
-
-
-def _time_json(seconds: Any) -> dict[str, int]:
-    return {"value": seconds.numerator, "rate": seconds.denominator}
 
 
 def reelmark_id(marker: otio.schema.Marker) -> str | None:

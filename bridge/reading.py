@@ -105,8 +105,6 @@ def _text(path: Path, raw: bytes) -> str:
 def _adapter_read(path: Path, kind: str, read: Callable[[], Any]) -> otio.core.SerializableObject:
     try:
         root = read()
-    except TimelineFormatError:
-        raise
     except Exception as error:  # noqa: BLE001 - adapters raise anything from KeyError to OTIOError; all mean "unreadable"
         raise TimelineFormatError(f"{path}: the {kind} reader could not read it: {error or type(error).__name__}") from None
     if not isinstance(root, (otio.schema.Timeline, otio.schema.SerializableCollection)):

@@ -31,6 +31,7 @@ from reelmark.bridge.writers import TARGETS, write_timeline
 from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
 from reelmark.core.errors import ReelmarkError, TimelineFormatError
 from reelmark.core.media.probing import probe
+from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Analysis
 from reelmark.core.tasks import Task
 
@@ -77,12 +78,19 @@ class RoundTripReport:
 
 
 class CachedAnalyser:
-    """Analyses each (file, range, request) once per run; `analyse` is the engine or a daemon client."""
+    """Probes each file and analyses each (file, range, request) once per run, however many clips use them;
+    `analyse` is the engine or a daemon client."""
 
     def __init__(self, analyse: Analyser):
         self.analyse = analyse
         self.results: dict[tuple[Any, ...], Analysis] = {}
+        self.probes: dict[Path, MediaInfo] = {}
         self.calls = 0
+
+    def probe(self, media: Path) -> MediaInfo:
+        if media not in self.probes:
+            self.probes[media] = probe(media)
+        return self.probes[media]
 
     def __call__(self, request: AnalysisRequest) -> Analysis:
         stat = request.media.stat()
@@ -153,7 +161,7 @@ def _mark_clip(
     track: otio.schema.Track,
     clip: otio.schema.Clip,
     lookup: MediaLookup,
-    analyse: Analyser,
+    analyse: CachedAnalyser,
     tasks: tuple[Task, ...],
     queries: tuple[str, ...],
     params: dict[str, Any],
@@ -169,7 +177,7 @@ def _mark_clip(
         return outcome("missing media", found.reason)
     try:
         used = clip.trimmed_range()
-        clock = MediaClock.for_clip(clip, probe(found.path))
+        clock = MediaClock.for_clip(clip, analyse.probe(found.path))
         start, end = clock.seconds_of(used.start_time), clock.seconds_of(used.end_time_exclusive())
         analysis = analyse(AnalysisRequest(found.path, tasks, queries, max(start, Fraction(0)), end, params))
     except otio.exceptions.OTIOError as error:

@@ -19,6 +19,7 @@ from typing import Any
 import opentimelineio as otio
 
 from reelmark.bridge.clock import MediaClock
+from reelmark.bridge.formats import TIMELINE_KINDS
 from reelmark.bridge.markers import NAMESPACE, marker_for_moment
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.results import Analysis, Moment, MomentKind
@@ -166,5 +167,5 @@ def _derived(
     return _timeline(analysis, clock, f"{Path(analysis.media.path).stem} · {title}", clips)
 
 
-TIMELINES = {"analysis": analysis_timeline, "highlights": highlight_reel, "segments": segment_timeline}
-"""Which timeline to build from an analysis, by the name the CLI and the daemon use."""
+TIMELINES = dict(zip(TIMELINE_KINDS, (analysis_timeline, highlight_reel, segment_timeline), strict=True))
+"""Which timeline to build from an analysis, by the names `formats.TIMELINE_KINDS` gives the CLI and the daemon."""

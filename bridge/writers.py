@@ -16,7 +16,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from reelmark.bridge.colours import COLOURS
-from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS
+from reelmark.bridge.formats import FORMATS
 from reelmark.bridge.markers import id_tag, reelmark_id
 from reelmark.bridge.resolve_shape import to_resolve_shape
 from reelmark.bridge.timelines import TIMELINES
@@ -83,8 +83,14 @@ def _premiere_point_markers(xml: str) -> str:
         start, end = marker.find("in"), marker.find("out")
         if start is not None and end is not None and start.text == end.text:
             end.text = "-1"
+    return _xml_document(tree, "xmeml")
+
+
+def _xml_document(tree: ElementTree.Element, doctype: str) -> str:
+    """An adapter's XML after our edits, indented as the adapters write it, with the doctype the NLE's exports carry."""
     ElementTree.indent(tree, space="    ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ElementTree.tostring(tree, encoding="unicode") + "\n"
+    body = ElementTree.tostring(tree, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE {doctype}>\n{body}\n'
 
 
 def write_edl(root: Root, rate: Fraction | None = None) -> str:
@@ -128,8 +134,7 @@ def _fill_frame_duration(xml: str, rate: Fraction | None) -> str:
     for element in tree.iter("format"):
         if not element.get("frameDuration"):
             element.set("frameDuration", f"{rate.denominator}/{rate.numerator}s")
-    ElementTree.indent(tree, space="    ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n' + ElementTree.tostring(tree, encoding="unicode") + "\n"
+    return _xml_document(tree, "fcpxml")
 
 
 def _first_clip_rate(root: Root) -> Fraction | None:
@@ -170,8 +175,8 @@ def render(analysis: Analysis, fmt: str, timeline: str = "analysis") -> bytes:
         return (analysis.to_json() + "\n").encode("utf-8")
     if fmt not in TARGETS:
         raise InvalidRequestError(_unknown_format(fmt, FORMATS))
-    if timeline not in TIMELINE_KINDS:
-        raise InvalidRequestError(f"unknown timeline {timeline!r}; choose one of {', '.join(TIMELINE_KINDS)}")
+    if timeline not in TIMELINES:
+        raise InvalidRequestError(f"unknown timeline {timeline!r}; choose one of {', '.join(TIMELINES)}")
     return render_timeline(TIMELINES[timeline](analysis), fmt)
 
 

@@ -31,6 +31,7 @@ from reelmark.core.times import parse_clock_time
 
 if TYPE_CHECKING:
     from reelmark.core.engines.base import AnalysisRequest
+    from reelmark.core.resolve_install import Planned
     from reelmark.core.results import Analysis
 
 ENGINES = ("signals", "vlm")
@@ -351,10 +352,10 @@ def install_resolve(scripts_dir: Path | None, dry_run: bool, address: str, tasks
       reelmark install resolve --dry-run
       reelmark install resolve --task shots --task highlights
     """
-    from reelmark.core.resolve_install import DEFAULT_TASKS, carry_out, install_plan, scripts_folder
+    from reelmark.core.resolve_install import DEFAULT_TASKS, install_plan, scripts_folder
 
     plan = install_plan(scripts_dir or scripts_folder(), address, tasks or DEFAULT_TASKS, not no_highlight_reel)
-    _run_plan(plan, dry_run, done="installed: restart Resolve, then Workspace > Scripts > reelmark Analyze Clip", run=carry_out)
+    _run_plan(plan, dry_run, done="installed: restart Resolve, then Workspace > Scripts > reelmark Analyze Clip")
 
 
 @uninstall.command("resolve")
@@ -362,20 +363,22 @@ def install_resolve(scripts_dir: Path | None, dry_run: bool, address: str, tasks
 @DRY_RUN
 def uninstall_resolve(scripts_dir: Path | None, dry_run: bool) -> None:
     """Remove "reelmark Analyze Clip" and its install record from Resolve's Scripts folder."""
-    from reelmark.core.resolve_install import carry_out, scripts_folder, uninstall_plan
+    from reelmark.core.resolve_install import scripts_folder, uninstall_plan
 
     plan = uninstall_plan(scripts_dir or scripts_folder())
     if not plan:
         click.echo("reelmark is not installed in Resolve's Scripts folder; nothing to remove")
         return
-    _run_plan(plan, dry_run, done="removed", run=carry_out)
+    _run_plan(plan, dry_run, done="removed")
 
 
-def _run_plan(plan: list[Any], dry_run: bool, done: str, run: Callable[[list[Any]], None]) -> None:
+def _run_plan(plan: list[Planned], dry_run: bool, done: str) -> None:
+    from reelmark.core.resolve_install import carry_out
+
     for step in plan:
         click.echo(("would " if dry_run else "") + step.describe())
     if not dry_run:
-        run(plan)
+        carry_out(plan)
         click.echo(done)
 
 

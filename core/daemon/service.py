@@ -91,12 +91,8 @@ class ReelmarkService:
             )  # fmt: skip
             if capabilities.max_duration_s is not None:
                 info.max_duration_s = capabilities.max_duration_s
-            if capabilities.needs_gpu and capabilities.device == "cpu":
-                info.available = False
-                info.unavailable_reason = (
-                    f"engine {name} needs a CUDA GPU and this daemon has none; use --engine signals, or pass "
-                    "--param device=cpu for a small model (slow)"
-                )
+            if capabilities.unavailable:
+                info.available, info.unavailable_reason = False, capabilities.unavailable
             engines.append(info)
         return api.ListEnginesResponse(engines=engines)
 

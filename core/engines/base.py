@@ -45,6 +45,8 @@ class EngineCapabilities:
     max_duration_s: float | None
     """The longest media it handles in one request; None when only time limits it."""
     device: str
+    unavailable: str | None = None
+    """Why it cannot run on this machine as things stand, and the fix; None when it can."""
 
 
 class Engine(Protocol):

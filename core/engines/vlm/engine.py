@@ -78,12 +78,14 @@ class VlmEngine:
     def capabilities(self) -> EngineCapabilities:
         import torch
 
+        from reelmark.core.engines.vlm.loader import NO_GPU
         from reelmark.core.engines.vlm.planner import MIN_FPS, MIN_TOKENS_PER_GROUP
 
         groups = VlmParams().token_budget // MIN_TOKENS_PER_GROUP
         max_duration = float(groups * FRAMES_PER_GROUP / MIN_FPS)
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        return EngineCapabilities(SUPPORTED_TASKS, DEFAULT_TASKS, needs_gpu=True, max_duration_s=max_duration, device=device)
+        gpu = torch.cuda.is_available()
+        return EngineCapabilities(SUPPORTED_TASKS, DEFAULT_TASKS, needs_gpu=True, max_duration_s=max_duration,
+                                  device="cuda" if gpu else "cpu", unavailable=None if gpu else NO_GPU)  # fmt: skip
 
     def preflight(self, request: AnalysisRequest) -> None:
         _validated(request)

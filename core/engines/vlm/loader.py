@@ -64,6 +64,13 @@ def resolve_model(spec: str) -> Path:
         ) from None
 
 
+NO_GPU = (
+    "the vlm engine needs a CUDA GPU and none is visible (torch.cuda.is_available() is False); run it on a "
+    "machine with an NVIDIA GPU and a CUDA build of torch, use --engine signals, or pass --param device=cpu "
+    "for a small model (slow; meant for tests)"
+)
+
+
 def choose_device(requested: str) -> str:
     """`cuda` when a CUDA GPU is present and wanted; `cpu` only when asked for by name."""
     import torch
@@ -72,11 +79,7 @@ def choose_device(requested: str) -> str:
         return "cpu"
     if torch.cuda.is_available():
         return "cuda"
-    raise EngineUnavailableError(
-        "the vlm engine needs a CUDA GPU and none is visible (torch.cuda.is_available() is False); run it on a "
-        "machine with an NVIDIA GPU and a CUDA build of torch, use --engine signals, or pass --param device=cpu "
-        "for a small model (slow; meant for tests)"
-    )
+    raise EngineUnavailableError(NO_GPU)
 
 
 class ModelCache:
