@@ -269,3 +269,30 @@ def test_uniform_grid_seek_and_sequential_agree(clips: dict[str, ClipTruth]) -> 
     seek = list(sample_frames(path, fps=Fraction(3, 2), color="luma", strategy="seek", uniform_grid=True))
     sequential = list(sample_frames(path, fps=Fraction(3, 2), color="luma", strategy="sequential", uniform_grid=True))
     assert [(s.target, s.time) for s in seek] == [(s.target, s.time) for s in sequential]
+
+
+REAL_BFRAME_AVI = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
+"""A real Xvid (MPEG-4 Part 2) AVI with B-frames from Debian's opencv-doc package (OpenCV's sample data; read in
+place, never copied). Its demuxed times run backwards 88 times in 270 decoded frames."""
+
+
+def test_real_avi_with_b_frames_has_increasing_times_in_decoder_order() -> None:
+    if not REAL_BFRAME_AVI.is_file():
+        pytest.skip(f"{REAL_BFRAME_AVI} is absent; `apt-get install opencv-doc` provides it")
+    with av.open(str(REAL_BFRAME_AVI)) as container:
+        stream = container.streams.video[0]
+        decoded = [(frame.pts, frame.to_ndarray()[: frame.height]) for frame in container.decode(stream)]
+    raw = [pts for pts, _ in decoded]
+    assert sum(1 for a, b in pairwise(raw) if b <= a) > 0, "the file's own frame times run backwards"
+
+    def jitter(pictures: list[np.ndarray]) -> float:
+        return float(np.mean([np.abs(a.astype(int) - b.astype(int)).mean() for a, b in pairwise(pictures)]))
+
+    by_time = [luma for _, luma in sorted(decoded, key=lambda item: item[0])]
+    assert jitter([luma for _, luma in decoded]) < jitter(by_time), "decoder order is the smooth, display order"
+    samples = list(sample_frames(REAL_BFRAME_AVI, color="luma"))
+    assert len(samples) == len(decoded)
+    # Decoders hand frames out in display order: the pictures stay in that order, and get the sorted times.
+    assert all(np.array_equal(sample.image, luma) for sample, (_, luma) in zip(samples, decoded, strict=True))
+    assert [sample.pts for sample in samples] == sorted(raw)
+    assert all(b.time > a.time for a, b in pairwise(samples))
