@@ -23,13 +23,19 @@ def best_match_tiou(labels: Sequence[Span], found: Sequence[Span]) -> list[float
 
 def cut_f1(found: Sequence[int], truth: Sequence[int], tolerance: int = 0) -> float:
     """F1 of found cut frames against true ones, matched one-to-one within ±`tolerance` frames."""
+    return cut_scores(found, truth, tolerance)[2]
+
+
+def cut_scores(found: Sequence[int], truth: Sequence[int], tolerance: int = 0) -> tuple[float, float, float]:
+    """Precision, recall and F1 of found cut frames against true ones, matched one-to-one within ±`tolerance`
+    frames; nothing found where nothing is true scores 1 throughout."""
     unmatched, hits = sorted(truth), 0
     for frame in sorted(found):
         match = next((true for true in unmatched if abs(true - frame) <= tolerance), None)
         if match is not None:
             unmatched.remove(match)
             hits += 1
-    if hits == 0:
-        return 1.0 if not found and not truth else 0.0
-    precision, recall = hits / len(found), hits / len(truth)
-    return 2 * precision * recall / (precision + recall)
+    precision = hits / len(found) if found else 1.0
+    recall = hits / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if hits or (not found and not truth) else 0.0
+    return precision, recall, f1
