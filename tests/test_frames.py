@@ -6,6 +6,7 @@ import bisect
 import math
 import shutil
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -15,7 +16,7 @@ import pytest
 from conftest import corpus_files
 from reelmark.core.errors import InvalidRangeError, NoVideoStreamError, TruncatedMediaError
 from reelmark.core.media import probe, sample_frames
-from reelmark.core.media.synthetic import ClipTruth
+from reelmark.core.media.synthetic import ClipTruth, marker_index, write_marker_clip
 
 
 def raw_frame_times(path: Path) -> list[Fraction]:
@@ -219,3 +220,79 @@ def test_fast_decode_keeps_times_and_nearly_the_pictures(clips: dict[str, ClipTr
     assert [sample.time for sample in fast] == [sample.time for sample in exact]
     differences = [float(np.abs(a.image.astype(int) - b.image.astype(int)).mean()) for a, b in zip(exact, fast, strict=True)]
     assert max(differences) < 3.0
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("bframes.avi", "none"),  # MPEG-4 Part 2 with B-frames in AVI
+        ("decode-order.mkv", "decode_order"),  # H.264 with B-frames, decode-order times on every packet
+        ("no-times.h264", "missing"),  # an elementary stream: no timestamps at all
+    ],
+)
+def test_times_strictly_increase_in_display_order(tmp_path: Path, name: str, damage: str) -> None:
+    """#12: every frame, in display order, on a clock that only moves forward one frame at a time."""
+    path = write_marker_clip(tmp_path / name, frame_count=24, damage=damage)  # type: ignore[arg-type]
+    with av.open(str(path)) as container:
+        raw = [frame.pts for frame in container.decode(container.streams.video[0])]
+    if damage != "none":
+        assert any(b is None or a is None or b <= a for a, b in pairwise(raw)), "the input must be broken"
+    samples = list(sample_frames(path, color="luma"))
+    assert [marker_index(sample.image) for sample in samples] == list(range(24))
+    first = samples[0].time
+    assert [sample.time - first for sample in samples] == [Fraction(index, 25) for index in range(24)]
+    time_base = probe(path).video.time_base  # type: ignore[union-attr]
+    assert all(sample.pts * time_base == sample.time for sample in samples)
+    if damage == "none":  # an intact AVI keeps the container's own clock: its first frame after the B-frame delay
+        assert raw == [sample.pts for sample in samples]
+
+
+def test_uniform_grid_repeats_and_picks_the_nearest_frame(clips: dict[str, ClipTruth]) -> None:
+    """One sample per grid instant, the frame nearest it (within half a frame), repeated above the source rate."""
+    truth = clips["vfr"]
+    times = list(truth.frame_times)
+    samples = list(sample_frames(truth.path, fps=45, color="luma", max_side=32, uniform_grid=True))
+    end = truth.duration
+    targets = [Fraction(index, 45) for index in range(math.ceil(end * 45))]
+    assert [sample.target for sample in samples] == targets
+    for sample in samples:
+        assert sample.target is not None
+        best = min(times, key=lambda time: (abs(time - sample.target), time))
+        assert sample.time == best
+    assert len({sample.time for sample in samples}) < len(samples), "45 fps over a 20–40 fps source repeats frames"
+    repeated = [b for a, b in pairwise(samples) if a.time == b.time]
+    assert all(any(b.image is a.image for a in samples) for b in repeated)
+
+
+def test_uniform_grid_seek_and_sequential_agree(clips: dict[str, ClipTruth]) -> None:
+    path = clips["cfr25"].path
+    seek = list(sample_frames(path, fps=Fraction(3, 2), color="luma", strategy="seek", uniform_grid=True))
+    sequential = list(sample_frames(path, fps=Fraction(3, 2), color="luma", strategy="sequential", uniform_grid=True))
+    assert [(s.target, s.time) for s in seek] == [(s.target, s.time) for s in sequential]
+
+
+REAL_BFRAME_AVI = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
+"""A real Xvid (MPEG-4 Part 2) AVI with B-frames from Debian's opencv-doc package (OpenCV's sample data; read in
+place, never copied). Its demuxed times run backwards 88 times in 270 decoded frames."""
+
+
+def test_real_avi_with_b_frames_has_increasing_times_in_decoder_order() -> None:
+    if not REAL_BFRAME_AVI.is_file():
+        pytest.skip(f"{REAL_BFRAME_AVI} is absent; `apt-get install opencv-doc` provides it")
+    with av.open(str(REAL_BFRAME_AVI)) as container:
+        stream = container.streams.video[0]
+        decoded = [(frame.pts, frame.to_ndarray()[: frame.height]) for frame in container.decode(stream)]
+    raw = [pts for pts, _ in decoded]
+    assert sum(1 for a, b in pairwise(raw) if b <= a) > 0, "the file's own frame times run backwards"
+
+    def jitter(pictures: list[np.ndarray]) -> float:
+        return float(np.mean([np.abs(a.astype(int) - b.astype(int)).mean() for a, b in pairwise(pictures)]))
+
+    by_time = [luma for _, luma in sorted(decoded, key=lambda item: item[0])]
+    assert jitter([luma for _, luma in decoded]) < jitter(by_time), "decoder order is the smooth, display order"
+    samples = list(sample_frames(REAL_BFRAME_AVI, color="luma"))
+    assert len(samples) == len(decoded)
+    # Decoders hand frames out in display order: the pictures stay in that order, and get the sorted times.
+    assert all(np.array_equal(sample.image, luma) for sample, (_, luma) in zip(samples, decoded, strict=True))
+    assert [sample.pts for sample in samples] == sorted(raw)
+    assert all(b.time > a.time for a, b in pairwise(samples))

@@ -13,6 +13,10 @@ SPANS = [
     ("The event happens in 12.5 - 20.0 seconds.", "seconds", [(12.5, 20.0)]),
     ("from 3 to 5.5 seconds and from 7s to 9s", "seconds", [(3.0, 5.5), (7.0, 9.0)]),
     ('{"start_time": 2.5, "end_time": 6}', "seconds", [(2.5, 6.0)]),
+    ("The car enters at 12.5 seconds and leaves at 18.0 seconds.", "seconds", [(12.5, 18.0)]),
+    ("It starts at 3.5, ends at 9.", "seconds", [(3.5, 9.0)]),
+    ("start: 4, end: 7.25", "seconds", [(4.0, 7.25)]),
+    ("starts at 00:05 and ends at 00:09; the person appears at 20 s, then stops at 25 s", "seconds", [(5.0, 9.0), (20.0, 25.0)]),
     # Qwen3-VL
     ("<2.0 seconds> - <4.5 seconds>", "seconds", [(2.0, 4.5)]),
     # Vidi: fractions of the duration
@@ -66,6 +70,10 @@ def test_tubes_in_each_convention() -> None:
     assert [p.box for p in qwen3] == [(0.1, 0.2, 0.5, 0.6), (0.15, 0.2, 0.55, 0.6)]
     vidi, _ = parse_tube("(0.25, [0.1, 0.2, 0.5, 0.6]) (0.5, [0.2, 0.2, 0.6, 0.6])", 10, "unit", (1, 1), "fraction")
     assert [(p.time, p.box) for p in vidi] == [(2.5, (0.1, 0.2, 0.5, 0.6)), (5.0, (0.2, 0.2, 0.6, 0.6))]
+    box_first = '[{"bbox_2d": [28, 14, 140, 56], "time": 1.0}, {"bbox_2d": [56, 28, 280, 112], "time": 2}]'
+    points, dropped = parse_tube(box_first, 10, "pixels", (280, 112))
+    assert [(p.time, p.box) for p in points] == [(1.0, (0.1, 0.125, 0.5, 0.5)), (2.0, (0.2, 0.25, 1.0, 1.0))]
+    assert dropped == [], "each box takes its own object's time, whichever key comes first"
     gemini, _ = parse_tube('[{"box_2d": [100, 200, 500, 600], "timestamp": "00:01"}]', 10, "thousand", (1, 1))
     assert [(p.time, p.box) for p in gemini] == [(1.0, (0.2, 0.1, 0.6, 0.5))], "box_2d is [y0, x0, y1, x1]"
 
@@ -89,3 +97,8 @@ def test_bad_boxes_are_dropped_with_a_reason(answer: str, reason: str) -> None:
 def test_unit_boxes_are_read_as_unit_whatever_the_convention() -> None:
     assert normalise_box((0.1, 0.2, 0.3, 0.4), "pixels", (640, 360)) == ((0.1, 0.2, 0.3, 0.4), "")
     assert normalise_box((64, 36, 320, 180), "pixels", (640, 360)) == ((0.1, 0.1, 0.5, 0.5), "")
+
+
+def test_a_second_box_at_the_same_time_is_dropped_with_a_reason() -> None:
+    points, dropped = parse_tube("1s: [10, 20, 30, 40]\n1s: [20, 20, 40, 40]", 10, "pixels", (224, 112))
+    assert len(points) == 1 and len(dropped) == 1 and "came earlier" in dropped[0], dropped

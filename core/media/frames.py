@@ -2,7 +2,18 @@
 
 A sample is the frame on screen at the requested instant (the last frame whose presentation time is at or
 before it), and carries that frame's own time, pts × time_base, exactly as the container stores it. Each frame
-is yielded at most once, so sampling faster than the video's rate yields every frame.
+is yielded at most once, so sampling faster than the video's rate yields every frame. With `uniform_grid=True`
+(a model that knows time only from a frame's index, Qwen2.5-VL) there is exactly one sample per grid instant
+start + k / fps instead: the frame whose time is nearest that instant (so within half a frame of it), repeated
+when the source has no newer frame, and the sample carries the instant it stands for (`target`).
+
+Times strictly increase in display order, whatever the container says. Decoders hand frames out in display
+order, but some streams carry the wrong times on them: an AVI with B-frames (MPEG-4 Part 2, H.264) or any
+remux that copied decode-order timestamps (pts = dts) gives frame times that run backwards, and an elementary
+stream (`.h264`, `.m4v`) may carry none. The cursor sorts the times of a few frames in flight
+(`REORDER_WINDOW`, deeper than any B-frame run) and hands them out in output order, so reordered times come
+back exact; a frame still without a later time than its predecessor (no pts, a duplicate) gets the previous
+time plus one nominal frame duration.
 
 How the file is read is chosen per request (DESIGN §4):
 
@@ -17,13 +28,16 @@ analyses that read statistics (the signals engine), not pictures a person or a m
 out reduced (`max_side`) and upright (display rotation applied). `color="luma"` reads the Y plane as a numpy view
 and decimates it, skipping colour conversion altogether; `color="ycbcr"` does the same with the two chroma planes
 too (the shot detector's colour); `color="rgb"` converts and scales in one swscale pass.
-Memory stays bounded: the sampler holds at most two decoded frames besides the decoder's own queue.
+Memory stays bounded: the sampler holds at most `REORDER_WINDOW` + 2 decoded frames besides the decoder's own
+queue.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,6 +65,9 @@ Strategy = Literal["auto", "seek", "sequential"]
 Mode = Literal["all", "fps", "times", "keyframes"]
 
 MAX_SAMPLE_FPS = Fraction(1000)
+REORDER_WINDOW = 4
+"""Frames whose times are sorted together: more than the longest B-frame run in display order (MPEG-4 Part 2
+and H.264 encoders use at most 3 consecutive B-frames; FFmpeg's MPEG-4 decoder delays output by at most 2)."""
 # 8-bit 4:2:0 planar formats: Y, Cb, Cr planes read in place for `color="ycbcr"`.
 PLANAR_420_FORMATS = frozenset({"yuv420p", "yuvj420p"})
 # Pixel formats whose first plane is 8-bit luma: read it in place, no conversion.
@@ -72,6 +89,8 @@ class VideoSample:
     key_frame: bool
     image: np.ndarray
     """`(h, w)` uint8 luma, or `(h, w, 3)` uint8 RGB or Y'CbCr."""
+    target: Fraction | None = None
+    """With `uniform_grid`: the grid instant this sample stands for; None otherwise."""
 
     @property
     def seconds(self) -> float:
@@ -119,10 +138,14 @@ class FrameSampler:
         threads: int = 0,
         fast_decode: bool = False,
         info: MediaInfo | None = None,
+        uniform_grid: bool = False,
     ) -> None:
         self.path = check_media_path(path)
         if sum((fps is not None, times is not None, keyframes_only)) > 1:
             raise ValueError("choose one of fps, times and keyframes_only")
+        if uniform_grid and fps is None:
+            raise ValueError("uniform_grid needs fps: it samples start + k / fps")
+        self.uniform_grid = uniform_grid
         if color not in ("rgb", "luma", "ycbcr"):
             raise ValueError(f"color must be 'rgb', 'luma' or 'ycbcr', not {color!r}")
         if strategy not in ("auto", "seek", "sequential"):
@@ -202,17 +225,21 @@ class FrameSampler:
                 stream.codec_context.skip_frame = "NONKEY"
             if self.fast_decode:
                 stream.codec_context.options = {"skip_loop_filter": "all"}
-            cursor = _DecodeCursor(container, stream, self.path, 1 / self.video.rate)
+            cursor = _DecodeCursor(container, stream, self.path, 1 / self.video.rate, self.video.start)
             convert = _FrameConverter(self.color, self.plan.decimation, self.plan.output_size, self.video.rotation)
-            for frame in self._select(cursor):
-                yield VideoSample(cursor.time_of(frame), frame.pts, bool(frame.key_frame), convert(frame))
+            previous: tuple[int, np.ndarray] | None = None  # a repeated frame is converted once
+            for frame, target in self._select(cursor):
+                if previous is None or previous[0] != frame.pts:
+                    previous = (frame.pts, convert(frame))
+                yield VideoSample(cursor.time_of(frame), frame.pts, bool(frame.key_frame), previous[1], target)
             self._check_complete(cursor)
 
-    def _select(self, cursor: _DecodeCursor) -> Iterator[VideoFrame]:
+    def _select(self, cursor: _DecodeCursor) -> Iterator[tuple[VideoFrame, Fraction | None]]:
+        """Each chosen frame, with the grid instant it stands for under `uniform_grid`."""
         if self.start > self.video.start:
             cursor.seek(self.start)
         if self.plan.mode in ("all", "keyframes"):
-            yield from self._contiguous(cursor)
+            yield from ((frame, None) for frame in self._contiguous(cursor))
             return
         targets: Iterable[Fraction]
         if self.times is not None:
@@ -231,9 +258,11 @@ class FrameSampler:
             frame = cursor.frame_at(target)
             if frame is None:
                 return
-            if frame.pts != last_pts:
+            if self.uniform_grid:
+                yield cursor.nearest(frame, target, limit), target
+            elif frame.pts != last_pts:
                 last_pts = frame.pts
-                yield frame
+                yield frame, None
 
     def _contiguous(self, cursor: _DecodeCursor) -> Iterator[VideoFrame]:
         """Every decoded frame in range, starting with the one on screen at `start`."""
@@ -267,31 +296,55 @@ sample_frames = FrameSampler
 class _DecodeCursor:
     """A position in the decoded stream that answers 'which frame is on screen at t', seeking when told."""
 
-    def __init__(self, container: InputContainer, stream: VideoStream, path: object, frame_duration: Fraction):
+    def __init__(
+        self, container: InputContainer, stream: VideoStream, path: object, frame_duration: Fraction, origin: Fraction
+    ):
         self.container = container
         self.stream = stream
         self.path = path
         self.time_base: Fraction = stream.time_base
         self.frame_duration = frame_duration
+        self.origin = origin
+        """Time of the first frame of a stream that carries no times at all."""
         self.current: VideoFrame | None = None
         self.last_time: Fraction | None = None
         self.exhausted = False
         self._lookahead: VideoFrame | None = None
+        self._previous_pts: int | None = None
         self._frames = self._decode()
 
     def time_of(self, frame: VideoFrame) -> Fraction:
         return frame.pts * self.time_base
 
     def _decode(self) -> Iterator[VideoFrame]:
+        """Decoded frames in display order, each with a pts later than the one before (module docstring)."""
+        waiting: deque[VideoFrame] = deque()
+        pending: list[int] = []  # the times carried by the frames waiting, smallest first
         try:
             for frame in self.container.decode(self.stream):
-                if frame.pts is None:
-                    continue
-                time = self.time_of(frame)
-                self.last_time = time if self.last_time is None else max(self.last_time, time)
-                yield frame
+                waiting.append(frame)
+                if frame.pts is not None:
+                    heapq.heappush(pending, frame.pts)
+                if len(waiting) > REORDER_WINDOW:
+                    yield self._stamped(waiting.popleft(), pending)
         except av.FFmpegError as error:
             raise unreadable(self.path, error) from None  # type: ignore[arg-type]
+        while waiting:
+            yield self._stamped(waiting.popleft(), pending)
+
+    def _stamped(self, frame: VideoFrame, pending: list[int]) -> VideoFrame:
+        """`frame` with the smallest time in flight, or one nominal frame after its predecessor when that time
+        is missing or not later."""
+        pts = heapq.heappop(pending) if frame.pts is not None else None
+        previous = self._previous_pts
+        if previous is not None and (pts is None or pts <= previous):
+            pts = previous + max(1, round(self.frame_duration / self.time_base))
+        elif pts is None:
+            pts = seconds_to_pts(self.origin, self.time_base, "floor")
+        frame.pts = self._previous_pts = pts
+        time = self.time_of(frame)
+        self.last_time = time if self.last_time is None else max(self.last_time, time)
+        return frame
 
     def should_seek(self, target: Fraction, keyframe_interval: Fraction) -> bool:
         """Seek unless the target lies ahead within one keyframe interval, where decoding on is cheaper."""
@@ -302,6 +355,7 @@ class _DecodeCursor:
 
     def seek(self, target: Fraction) -> None:
         self.container.seek(seconds_to_pts(target, self.time_base, "floor"), stream=self.stream, backward=True)
+        self._previous_pts = None
         self._frames = self._decode()
         self.current = None
         self._lookahead = None
@@ -332,6 +386,17 @@ class _DecodeCursor:
             if self.current is None:
                 self.current, self._lookahead = self._lookahead, None
             return self.current
+
+    def nearest(self, on_screen: VideoFrame, target: Fraction, limit: Fraction | None) -> VideoFrame:
+        """Of the frame on screen at `target` (what `frame_at` just returned) and the next one, the one whose time
+        is nearer `target` (the earlier on a tie), never a frame at or after `limit`."""
+        following = self._lookahead
+        if following is None:
+            return on_screen
+        later = self.time_of(following)
+        if (limit is None or later < limit) and later - target < target - self.time_of(on_screen):
+            return following
+        return on_screen
 
     def _current_if_showing(self, target: Fraction) -> VideoFrame | None:
         if self.current is None:

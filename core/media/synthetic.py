@@ -354,3 +354,65 @@ def _normalised_box(spec: ClipSpec, index: int) -> tuple[float, float, float, fl
         return None
     x0, y0, x1, y1 = box
     return x0 / spec.width, y0 / spec.height, x1 / spec.width, y1 / spec.height
+
+
+MARKER_BLOCK = 16
+"""Width in pixels of the lit block that names a marker clip's frame index (two macroblocks' worth of edge)."""
+TimestampDamage = Literal["none", "decode_order", "missing"]
+
+
+def write_marker_clip(
+    path: str | Path, frame_count: int = 24, rate: int = 25, b_frames: int = 2, damage: TimestampDamage = "none"
+) -> Path:
+    """A clip whose frame k is dark but for a bright block at columns 16k–16k+15 (`marker_index` reads it back).
+
+    The container comes from the extension, as in `write_clip`. `.avi` writes MPEG-4 Part 2 (FFmpeg's `mpeg4`,
+    the DivX/Xvid codec) with `b_frames` B-frames; other containers take H.264. `damage` rewrites the packets to
+    reproduce broken inputs: `decode_order` stamps every packet with its decode position as its presentation
+    time (a careless remux: decoded frames' times run backwards at every B-frame), `missing` drops every
+    timestamp (an elementary stream; `.h264` only). Frame k of an intact clip is at k / `rate` on the codec's
+    clock (an AVI shifts it by its B-frame delay).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if damage == "missing" and target.suffix.lower() != ".h264":
+        raise ValueError("only an .h264 elementary stream can be written without timestamps")
+    width, height = MARKER_BLOCK * frame_count, 48
+    written = target if damage == "none" else target.with_name(f"{target.stem}.intact{target.suffix}")
+    with av.open(str(written), mode="w") as container:
+        codec = "mpeg4" if target.suffix.lower() == ".avi" else "libx264"
+        stream = container.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.max_b_frames = b_frames
+        stream.codec_context.gop_size = 12
+        for index in range(frame_count):
+            planes = np.full((height * 3 // 2, width), 128, dtype=np.uint8)
+            planes[:height] = 16
+            planes[:height, MARKER_BLOCK * index : MARKER_BLOCK * (index + 1)] = 235
+            frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    if damage != "none":
+        _remux_with_damage(written, target, damage, rate)
+        written.unlink()
+    return target
+
+
+def marker_index(image: np.ndarray) -> int:
+    """The frame index a `write_marker_clip` frame shows (luma or RGB, full size)."""
+    columns = image.reshape(image.shape[0], -1, MARKER_BLOCK, *image.shape[2:]).mean(axis=(0, 2, *range(3, image.ndim + 1)))
+    return int(np.argmax(columns))
+
+
+def _remux_with_damage(source: Path, target: Path, damage: TimestampDamage, rate: int) -> None:
+    """Copy the packets, each stamped with its decode position as its presentation time, or with no time."""
+    with av.open(str(source)) as reader, av.open(str(target), mode="w") as writer:
+        input_stream = reader.streams.video[0]
+        output_stream = writer.add_stream_from_template(input_stream)
+        packets = (packet for packet in reader.demux(input_stream) if packet.size)
+        for order, packet in enumerate(packets):
+            stamp = round(Fraction(order, rate) / packet.time_base) if damage == "decode_order" else None
+            packet.pts = packet.dts = stamp
+            packet.stream = output_stream
+            writer.mux(packet)

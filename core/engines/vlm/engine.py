@@ -210,26 +210,27 @@ def _sample(
     info: MediaInfo, start: Fraction, end: Fraction, budget: SamplingBudget, loaded: LoadedModel,
     report: Callable[[float], None], check: Callable[[], None],
 ) -> VideoInput:  # fmt: skip
-    """Frames at the planned rate, each resized to the planned size as it arrives (memory stays at the size the
-    model sees), with the sampler's exact times."""
+    """One frame per instant of the exact grid start + k / fps (the nearest frame, repeated where the source has
+    none newer: Qwen2.5-VL reads time from the frame's place on that grid), decoded at full size and resized once
+    to the planned size (`resize_frames`: the official single bicubic antialiased resize; a decoder pre-scale
+    would change the pixels), with the sampler's exact times. Memory stays at the size the model sees."""
     import numpy as np
     import torch
 
     from reelmark.core.engines.vlm.video import build_video_input, resize_frames
     from reelmark.core.media.frames import sample_frames
 
-    assert info.video is not None
     width, height = budget.size
-    source_w, source_h = info.video.display_size
-    step = max(1, min(source_w // width, source_h // height))
-    sampler = sample_frames(
-        info.path, fps=budget.fps, start=start, end=end, max_side=math.ceil(max(source_w, source_h) / step), info=info
-    )
+    sampler = sample_frames(info.path, fps=budget.fps, start=start, end=end, info=info, uniform_grid=True)
     expected = max(1, math.ceil((end - start) * budget.fps))
-    frames, times = [], []
+    frames: list[Any] = []
+    times: list[Fraction] = []
+    previous_pts: int | None = None
     for sample in sampler:
         check()
-        resized = resize_frames(sample.image[None], height, width)[0].permute(1, 2, 0).to(torch.uint8).numpy()
+        if sample.pts != previous_pts:  # a repeated frame is resized once
+            previous_pts = sample.pts
+            resized = resize_frames(sample.image[None], height, width)[0].permute(1, 2, 0).to(torch.uint8).numpy()
         frames.append(resized)
         times.append(sample.time)
         report(len(frames) / expected)

@@ -15,14 +15,19 @@ The engine never names a model class. It asks the adapter for the family (chosen
 
 To add a Vidi- or Video-XL-2-style checkpoint, write an adapter with these members (Video-XL-2 would put its
 `Time {t}s:` text before each 4-frame group in `prompt_ids`, and answer in seconds) and list it in `ADAPTERS`.
-Qwen2.5-VL and Qwen3-VL below use the native transformers classes and their own `get_rope_index`.
+Qwen2.5-VL and Qwen3-VL below use the native transformers classes; their rope positions are computed here by
+the rule the checkpoints were trained with (`original_rope_index`), not by transformers' `get_rope_index`,
+whose rule for text after a video changed between releases.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -47,6 +52,42 @@ class VisualFeatures:
     embeds: torch.Tensor
     deepstack: tuple[torch.Tensor, ...] = ()
     """Qwen3-VL adds these rows to the hidden states of the first decoder layers (DeepStack)."""
+
+
+def original_rope_index(
+    input_ids: torch.Tensor, video_token_id: int, grids: Sequence[tuple[int, int, int]], merge: int,
+    ids_per_group: Fraction = Fraction(1),
+) -> torch.Tensor:  # fmt: skip
+    """Rope positions `(3, 1, L)` of one sequence by the rule of the original Qwen2-VL / Qwen2.5-VL release (and
+    vLLM's `MRotaryEmbedding`): text counts on from the highest position so far + 1 on all three axes; each run
+    of video placeholders takes the next grid (t, h, w) and gets, from that same start, temporal id
+    floor(group × `ids_per_group`) (Qwen2.5-VL: `second_per_grid_ts` × `tokens_per_second`; 1 for Qwen3-VL,
+    whose runs are single groups) and row/column ids of the merged grid.
+
+    transformers ≥ 5.3 continues text after a video from its start + max(h, w) / merge instead (Qwen2.5-VL
+    `get_rope_index` in 5.25): for Qwen2.5-VL, whose temporal ids grow with time, that puts the question inside
+    the video's time range (a 600 s clip: `<|vision_end|>` at 29 instead of 1213). For Qwen3-VL's single-group
+    runs the two rules agree. The temporal id is computed exactly (fractions), not in floats."""
+    ids = input_ids[0].tolist()
+    pieces: list[torch.Tensor] = []
+    start = 0
+    remaining = iter(grids)
+    for is_video, run in groupby(ids, key=lambda token: token == video_token_id):
+        length = len(list(run))
+        if not is_video:
+            pieces.append(torch.arange(start, start + length).expand(3, -1))
+            start += length
+            continue
+        groups, rows, columns = next(remaining)
+        rows, columns = rows // merge, columns // merge
+        if groups * rows * columns != length:
+            raise ValueError(f"{length} video placeholders do not match the grid {groups}x{rows}x{columns}")
+        temporal = torch.tensor([math.floor(group * ids_per_group) for group in range(groups)])
+        grid_t, grid_h, grid_w = torch.meshgrid(temporal, torch.arange(rows), torch.arange(columns), indexing="ij")
+        block = torch.stack([grid_t, grid_h, grid_w]).reshape(3, -1) + start
+        pieces.append(block)
+        start = int(block.max()) + 1
+    return torch.cat(pieces, dim=1).unsqueeze(1)
 
 
 class FamilyAdapter(Protocol):
@@ -162,11 +203,11 @@ class Qwen25Adapter(_QwenAdapter):
         return [config.vision_start_token_id, *[config.video_token_id] * video.token_count, config.vision_end_token_id]
 
     def position_ids(self, model: Any, input_ids: torch.Tensor, video: VideoInput) -> torch.Tensor:
-        positions, _ = model.model.get_rope_index(
-            input_ids, mm_token_type_ids=self.token_types(model.config, input_ids),
-            video_grid_thw=torch.tensor([video.grid_thw]), second_per_grid_ts=torch.tensor([float(video.seconds_per_group)]),
-        )  # fmt: skip
-        return positions
+        """The original rule (`original_rope_index`): the temporal id of group g is
+        floor(g × seconds per group × tokens_per_second), so time reaches the model only through the frame
+        grid, which the engine samples uniformly (`uniform_grid`)."""
+        ids_per_group = video.seconds_per_group * Fraction(str(model.config.vision_config.tokens_per_second))
+        return original_rope_index(input_ids, model.config.video_token_id, [video.grid_thw], video.merge, ids_per_group)
 
     def language_forward(
         self, model: Any, embeds: torch.Tensor, positions: torch.Tensor, cache: Any,
@@ -200,10 +241,11 @@ class Qwen3Adapter(_QwenAdapter):
         return ids
 
     def position_ids(self, model: Any, input_ids: torch.Tensor, video: VideoInput) -> torch.Tensor:
-        positions, _ = model.model.get_rope_index(
-            input_ids, mm_token_type_ids=self.token_types(model.config, input_ids), video_grid_thw=torch.tensor([video.grid_thw])
-        )
-        return positions
+        """Each group is its own vision run with temporal id 0 (time is in the `<t seconds>` text), as Qwen3-VL's
+        `get_rope_index` splits the video grid; the original rule then equals transformers 5.25's."""
+        groups, rows, columns = video.grid_thw
+        grids = [(1, rows, columns)] * groups
+        return original_rope_index(input_ids, model.config.video_token_id, grids, video.merge)
 
     def language_forward(
         self, model: Any, embeds: torch.Tensor, positions: torch.Tensor, cache: Any,

@@ -8,11 +8,14 @@ or the frame, is dropped, and the reason goes back to the caller for the analysi
 
 Times: `hh:mm:ss(.f)`, `mm:ss(.f)`, `N%` of the duration, and bare numbers (with or without "s"/"seconds"),
 which mean seconds or, for `plain="fraction"`, fractions of the duration. Two times make a range when only a
-connector ("-", "–", "to", "and", "~", ",", brackets, quotes or a JSON key) lies between them.
+connector lies between them: "-", "–", "to", "and", "~", ",", brackets, quotes or a JSON key, or an end phrase
+("and leaves at", ", ends at", ", end:"), as in "enters at 12.5 seconds and leaves at 18.0 seconds",
+"starts at 3, ends at 5" and "start: 3, end: 5".
 
 Boxes: four numbers in brackets. All of them ≤ 1 reads as [0, 1] whatever the model's convention (Vidi-style
 answers from any model); otherwise the convention decides: pixels of the resized frame or 0–1000. A box right
-after a `box_2d` key is Gemini's [y0, x0, y1, x1].
+after a `box_2d` key is Gemini's [y0, x0, y1, x1]. A box inside a JSON object takes that object's time, in
+whichever order the keys come (`{"bbox_2d": [...], "time": 2}`); a loose box takes the time next to it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ _TIME = re.compile(
     rf"(?P<hms>(?<![\d:.])\d{{1,2}}:\d{{2}}:\d{{2}}(?:\.\d+)?(?!\d|:\d))"
     rf"|(?P<ms>(?<![\d:.])\d{{1,3}}:\d{{2}}(?:\.\d+)?(?!\d|:\d))"
     rf"|(?P<pct>(?<![\w.])(?:{_NUMBER})\s*%)"
-    rf"|(?P<num>(?<![\w.])(?:{_NUMBER}|\.\d+)(?![\d.]))(?:\s*(?:seconds|second|secs|sec|s)\b)?"
+    rf"|(?P<num>(?<![\w.])(?:{_NUMBER}|\.\d+)(?!\d|\.\d))(?:\s*(?:seconds|second|secs|sec|s)\b)?"
 )
 _BOX = re.compile(rf"\[\s*(-?{_NUMBER})\s*,\s*(-?{_NUMBER})\s*,\s*(-?{_NUMBER})\s*,\s*(-?{_NUMBER})\s*\]")
 _GEMINI_BOX_KEY = re.compile(r"(?<![\w])\"?box_2d\"?\s*:\s*$")
@@ -38,6 +41,14 @@ _GEMINI_BOX_KEY = re.compile(r"(?<![\w])\"?box_2d\"?\s*:\s*$")
 _JSON_KEY = re.compile(r"\"[A-Za-z_][\w ]*\"\s*:")
 _CONNECTOR_NOISE = re.compile(r"[\s\"'\[\](){}<>*`]")
 CONNECTORS = frozenset({"", "-", "–", "—", "~", "to", "and", ",", ",-", "until", "till", "through", "->", "→", "until:"})
+_END_PHRASE = re.compile(
+    r"(?:and|,|;|-|–|—)?(?:then)?(?:it|they)?"
+    r"(?:ends?|ending|leaves?|leaving|exits?|exiting|stops?|stopping|finish(?:es|ing)?|disappears?|until|till)"
+    r"(?:at|by|on|:|=)?"
+)
+"""What lies between two times that close a range, spaces and quotes removed: "andleavesat", ",endsat", ",end:"."""
+_OBJECT = re.compile(r"\{[^{}]*\}")
+_TIME_KEY = re.compile(r"(?<![\w])\"?(?:time|timestamp|t|second|seconds|sec)\"?\s*[:=]\s*\"?\s*$", re.IGNORECASE)
 MAX_QUOTED = 80
 """Characters of an answer quoted in a diagnostic."""
 
@@ -108,7 +119,7 @@ def _seconds(match: re.Match[str], duration: float, plain: PlainTime) -> tuple[f
 
 def _connects(between: str) -> bool:
     cleaned = _CONNECTOR_NOISE.sub("", _JSON_KEY.sub("", between)).lower()
-    return cleaned in CONNECTORS
+    return cleaned in CONNECTORS or _END_PHRASE.fullmatch(cleaned) is not None
 
 
 def _checked_range(start: float, end: float, duration: float) -> tuple[tuple[float, float] | None, str]:
@@ -196,16 +207,20 @@ def normalise_box(
 def parse_tube(
     answer: str, duration: float, convention: BoxConvention, frame_size: tuple[int, int], plain: PlainTime = "seconds"
 ) -> tuple[list[ParsedPoint], list[str]]:
-    """(time, box) points in time order, one per distinct time; each box takes the last time before it since
-    the previous box, or else the first time after it (keys come in either order in JSON answers)."""
+    """(time, box) points in time order, one per distinct time (a second box at a time already taken is dropped,
+    with the reason). A box inside a JSON object takes that object's time; otherwise the last time before it
+    since the previous box, or else the first time after it."""
     points: dict[float, ParsedPoint] = {}
     dropped: list[str] = []
     boxes = list(_BOX.finditer(answer))
+    objects = list(_OBJECT.finditer(answer))
     for index, match in enumerate(boxes):
         before = answer[boxes[index - 1].end() if index else 0 : match.start()]
-        after = answer[match.end() : boxes[index + 1].start() if index + 1 < len(boxes) else len(answer)]
-        times = _tokens(before, duration, plain)
-        token = times[-1] if times else next(iter(_tokens(after, duration, plain)), None)
+        token = _object_time(answer, match, objects, duration, plain)
+        if token is None:
+            after = answer[match.end() : boxes[index + 1].start() if index + 1 < len(boxes) else len(answer)]
+            times = _tokens(before, duration, plain)
+            token = times[-1] if times else next(iter(_tokens(after, duration, plain)), None)
         shown = quote(match.group(0))
         if token is None:
             dropped.append(f"dropped box {shown}: no time given for it")
@@ -221,7 +236,27 @@ def parse_tube(
         if box is None:
             dropped.append(f"dropped box {shown}: {problem}")
             continue
-        points.setdefault(min(token.seconds, duration), ParsedPoint(min(token.seconds, duration), box))
+        time = min(token.seconds, duration)
+        if time in points:
+            dropped.append(f"dropped box {shown}: a box at {time:g} s came earlier")
+            continue
+        points[time] = ParsedPoint(time, box)
     if not boxes and answer.strip():
         dropped.append(f"no box in the answer {quote(answer)}")
     return [points[time] for time in sorted(points)], dropped
+
+
+def _object_time(
+    answer: str, box: re.Match[str], objects: list[re.Match[str]], duration: float, plain: PlainTime
+) -> _Token | None:
+    """The time of the JSON object holding `box` and no other box: the value of its time key, else its only
+    time; None outside an object or when the object has no time."""
+    holder = next((found for found in objects if found.start() < box.start() and box.end() < found.end()), None)
+    if holder is None or len(_BOX.findall(holder.group(0))) != 1:
+        return None
+    text = answer[holder.start() : box.start()] + " " * (box.end() - box.start()) + answer[box.end() : holder.end()]
+    tokens = _tokens(text, duration, plain)
+    keyed = [token for token in tokens if _TIME_KEY.search(text[: token.start])]
+    if keyed:
+        return keyed[0]
+    return tokens[0] if len(tokens) == 1 else None

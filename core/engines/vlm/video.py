@@ -1,11 +1,13 @@
 """Model video input built from our own frame sampler: no torchvision, exact times carried through (DESIGN §6).
 
 transformers' Qwen video processors need torchvision, which has no CPU build here, so this module does their job:
-resize each frame to a multiple of patch × merge within a pixel budget (`fit_size`, the "smart resize" rule),
-scale to [0, 1], normalise with the checkpoint's mean and std, pad the frame count to a whole temporal patch by
-repeating the last frame, and flatten into `pixel_values` rows in the vision tower's patch order. The sampled
-frames' own times (pts × time_base) travel with the result, per frame and per temporal group, so prompts
-(Qwen3-VL's `<t seconds>`) and answers line up with media time rather than with a nominal frame rate.
+resize each full-size frame once to a multiple of patch × merge within a pixel budget (`fit_size`, the "smart
+resize" rule; `resize_frames`, the official bicubic antialiased resize), scale to [0, 1], normalise with the
+checkpoint's mean and std, pad the frame count to a whole temporal patch by repeating the last frame, and flatten
+into `pixel_values` rows in the vision tower's patch order (tests/test_vlm_equivalence.py checks all of it against
+transformers' own processing). Frames come on the exact grid start + k / fps (the sampler's `uniform_grid`), so
+Qwen2.5-VL's `second_per_grid_ts` is the real spacing; the frames' own times (pts × time_base) travel with the
+result, per frame and per temporal group, for Qwen3-VL's `<t seconds>` text.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class VideoInput:
     origin: Fraction
     """Media time the model's clock starts at (the start of the analysed range): model time 0."""
     seconds_per_group: Fraction
-    """Nominal seconds per temporal group (temporal / fps): Qwen2.5-VL's `second_per_grid_ts`."""
+    """Seconds per temporal group on the sampling grid (temporal / fps): Qwen2.5-VL's `second_per_grid_ts`."""
     size: tuple[int, int]
     """(width, height) of the frames the model saw; Qwen2.5-VL answers boxes in these pixels."""
 
@@ -95,13 +97,14 @@ def fit_size(height: int, width: int, factor: int, min_pixels: int, max_pixels: 
 
 
 def resize_frames(frames: np.ndarray, height: int, width: int) -> torch.Tensor:
-    """(T, H, W, 3) uint8 → (T, 3, height, width) float32 in 0–255, bicubic with antialiasing, rounded and
-    clamped as a uint8 resize would leave it (the checkpoints were trained on 8-bit resized frames)."""
-    tensor = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+    """(T, H, W, 3) uint8 → (T, 3, height, width) float32 holding whole values 0–255: one bicubic antialiased
+    resize straight from the decoded frames, on the uint8 tensor, exactly as the official video path does it on
+    a CPU (qwen-vl-utils hands uint8 tensors to torchvision's `resize`, which calls `interpolate` on uint8 for
+    bicubic: torch's integer kernel, 20× faster here than the float one, and within one grey level of it)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
     if tensor.shape[-2:] != (height, width):
         tensor = F.interpolate(tensor, size=(height, width), mode="bicubic", antialias=True, align_corners=False)
-        tensor = tensor.round_().clamp_(0, 255)
-    return tensor
+    return tensor.float()
 
 
 def patchify(frames: torch.Tensor, geometry: VisionGeometry) -> tuple[torch.Tensor, tuple[int, int, int]]:
