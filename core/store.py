@@ -157,9 +157,12 @@ class Store:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            problems = [row[0] for row in self._db.execute("PRAGMA quick_check").fetchall()]
-            if problems != ["ok"]:
-                raise sqlite3.DatabaseError(f"quick_check found {len(problems)} problem(s), first: {problems[0][:200]}")
+            if self._db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":  # stops at the first problem
+                self._db.close()
+                raise StoreCorruptError(
+                    f"the store is corrupt: {self.path} failed SQLite's quick_check; move it aside (rename it) and "
+                    f"start again, or choose another file with --store or ${STORE_ENV}"
+                )
             self._migrate(migrations)
             self._prune()
         except sqlite3.DatabaseError as error:

@@ -64,6 +64,10 @@ HEADER_TIMEOUT_S = 10.0
 BODY_TIMEOUT_S = 30.0
 WRITE_TIMEOUT_S = 30.0
 """A reader that takes no bytes for this long is dropped."""
+LINGER_S = 1.0
+LINGER_BYTES = 256 << 10
+"""After refusing a request, the rest of what the client sends is read and dropped, this long and this much at
+most, before closing: closing with unread input resets the connection, and the client could lose the answer."""
 MAX_CONNECTIONS = 64
 """Connections served at once; the panel and a script need a handful."""
 LISTEN_BACKLOG = 128
@@ -142,6 +146,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._reader.deadline = time.monotonic() + HEADER_TIMEOUT_S
         super().handle_one_request()
 
+    def finish(self) -> None:
+        if self.close_connection:
+            try:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_WR)
+                self._reader.deadline = time.monotonic() + LINGER_S
+                drained = 0
+                while drained < LINGER_BYTES and (chunk := self._reader.read(65536)):
+                    drained += len(chunk)
+            except OSError:  # reset, timed out: the connection is done either way
+                pass
+        super().finish()
+
     def parse_request(self) -> bool:
         if not super().parse_request():
             return False
@@ -170,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.server.origin_answered(origin):
                 raise PermissionDeniedError(f"origin {origin[:80]!r} may not call this daemon; start it with --cors-origin")
         except ReelmarkError as error:
-            self._error(error)
+            self._error(error, cors=False)  # a refused preflight names no origin
             return
         self.send_response(HTTPStatus.NO_CONTENT)
         self._cors_headers()
@@ -294,14 +311,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- responses --------------------------------------------------------------------------------------------
 
-    def _error(self, error: ReelmarkError) -> None:
+    def _error(self, error: ReelmarkError, cors: bool = True) -> None:
         status = getattr(error, "http_status", None) or HTTP_STATUS.get(error.status, 500)
-        self._send(status, json.dumps({"code": error.status.lower(), "message": public_message(error)}))
+        self._send(status, json.dumps({"code": error.status.lower(), "message": public_message(error)}), cors)
 
-    def _send(self, status: int, body: str) -> None:
+    def _send(self, status: int, body: str, cors: bool = True) -> None:
         data = body.encode("utf-8")
         self.send_response(status)
-        self._cors_headers()
+        if cors:
+            self._cors_headers()
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-store")
         self.send_header("Content-Length", str(len(data)))
