@@ -71,7 +71,7 @@ most, before closing: closing with unread input resets the connection, and the c
 MAX_CONNECTIONS = 64
 """Connections served at once; the panel and a script need a handful."""
 LISTEN_BACKLOG = 128
-_CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 
 
 class LengthRequiredError(InvalidRequestError):
@@ -106,7 +106,7 @@ class HttpCallContext:
     """A call's deadline, from Connect's `connect-timeout-ms` header, and whether its client is still connected."""
 
     def __init__(self, timeout_ms: str | None, connection: socket.socket):
-        if timeout_ms is not None and not _CONTENT_LENGTH.fullmatch(timeout_ms):
+        if timeout_ms is not None and not _WHOLE_NUMBER.fullmatch(timeout_ms):
             raise InvalidRequestError(f"connect-timeout-ms must be a whole number of milliseconds, got {timeout_ms[:20]!r}")
         self._deadline = None if timeout_ms is None else time.monotonic() + int(timeout_ms) / 1000
         self._connection = connection
@@ -166,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._error(InvalidRequestError("send the body with a Content-Length; Transfer-Encoding is not accepted"))
             return False
+        if self.command != "POST" and self.headers.get("Content-Length", "0").strip() != "0":
+            self.close_connection = True  # a body nothing reads must not be taken for the next request
         return True
 
     # --- verbs ------------------------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._check_host()
         origin = self.headers.get("Origin")
         authorization = self.headers.get("Authorization")
-        if origin is not None and origin not in self.server.cors_origins:
+        if origin is not None and origin not in self.server.cors_origins and self.server.guard.token is None:
             self.server.guard.authenticate_browser(origin, authorization)
         self.server.guard.authenticate(authorization)
 
@@ -290,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not lengths:
             self.close_connection = True
             raise LengthRequiredError("send the body with a Content-Length header")
-        if len(lengths) > 1 or not _CONTENT_LENGTH.fullmatch(lengths[0].strip()):
+        if len(lengths) > 1 or not _WHOLE_NUMBER.fullmatch(lengths[0].strip()):
             self.close_connection = True
             raise InvalidRequestError("Content-Length must be one whole number of bytes")
         length = int(lengths[0])

@@ -122,11 +122,8 @@ class Guard:
             raise UnauthenticatedError(f"the bearer token is wrong; use the daemon's token (${TOKEN_ENV})")
 
     def authenticate_browser(self, origin: str, authorization: str | None) -> None:
-        """Check a caller from a web origin that is not listed: with a token it is checked as any call is; without
-        one, only the local token lets it in, since any web page can send requests to 127.0.0.1."""
-        if self.token is not None:
-            self.authenticate(authorization)
-            return
+        """Check a caller from a web origin that is not listed, on a daemon without a token: only the local token
+        lets it in, since any web page can send requests to 127.0.0.1 (with a token, `authenticate` covers it)."""
         if self.local_token is None:
             raise PermissionDeniedError(
                 f"origin {origin[:80]!r} may not call this daemon; list it with --cors-origin, or use a token"
