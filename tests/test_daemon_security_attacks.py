@@ -9,7 +9,6 @@ hanging.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import select
@@ -23,6 +22,8 @@ from typing import Any
 
 import grpc
 import pytest
+from test_daemon_http import call
+from test_daemon_security import roots
 from test_daemon_support import GatedEngine, engine_factory, shots_request, start_daemon, tiny_clip
 
 from reelmark.core.api.v1 import service_pb2 as api
@@ -35,7 +36,7 @@ from reelmark.core.daemon.service import MAX_WAITING_CALLS
 from reelmark.core.engines import AnalysisRequest
 from reelmark.core.tasks import Task
 
-__all__ = ["start_daemon", "tiny_clip"]  # fixtures, imported for pytest
+__all__ = ["roots", "start_daemon", "tiny_clip"]  # fixtures, imported for pytest
 
 SERVICE = "/reelmark.v1.Reelmark"
 LOCAL_TOKEN = "local-token-0123456789abcdefghij"
@@ -43,19 +44,6 @@ TOKEN = "test-token-0123456789abcdef"
 SECRET = "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI-not-a-real-key"
 SOCKET_TIMEOUT_S = 20.0
 """No single read in these tests waits longer; a daemon that holds a connection open fails the test."""
-
-
-def http_call(address: str, method: str, path: str, body: Any = None,
-              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
-    host, port = address.rsplit(":", 1)
-    connection = http.client.HTTPConnection(host, int(port), timeout=SOCKET_TIMEOUT_S)
-    payload = None if body is None else json.dumps(body).encode("utf-8")
-    sent = {"Content-Type": "application/json"} if payload is not None else {}
-    connection.request(method, path, body=payload, headers={**sent, **(headers or {})})
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, {key.lower(): value for key, value in response.getheaders()}, data
 
 
 def raw_exchange(address: str, request: bytes) -> bytes:
@@ -93,15 +81,15 @@ def test_an_unlisted_origin_cannot_drive_the_daemon_without_the_local_token(loca
     for origin in ("null", "https://evil.example"):
         for method, body in (("StartAnalysis", {"spec": spec}), ("CancelJob", {"jobId": job.id}),
                              ("Export", {"analysisId": job.analysis_id or "a", "format": "json"}), ("ListJobs", {})):  # fmt: skip
-            status, _, answer = http_call(address, "POST", f"{SERVICE}/{method}", body, {"Origin": origin})
+            status, _, answer = call(address, f"{SERVICE}/{method}", body, {"Origin": origin})
             assert status == 401, (origin, method, answer)
             assert b"local token" in answer and str(tiny_clip).encode() not in answer
             wrong = {"Origin": origin, "Authorization": "Bearer not-the-local-token-000000"}
-            assert http_call(address, "POST", f"{SERVICE}/{method}", body, wrong)[0] == 401
+            assert call(address, f"{SERVICE}/{method}", body, wrong)[0] == 401
     with DaemonClient(local_daemon.address) as client:
         assert [listed.id for listed in client.jobs()] == [job.id], "no refused call started a job"
 
-    status, headers, answer = http_call(address, "POST", f"{SERVICE}/ListJobs", {},
+    status, headers, answer = call(address, f"{SERVICE}/ListJobs", {},
                                         {"Origin": "null", "Authorization": f"Bearer {LOCAL_TOKEN}"})  # fmt: skip
     assert status == 200 and headers["access-control-allow-origin"] == "null"
     assert [listed["id"] for listed in json.loads(answer)["jobs"]] == [job.id]
@@ -111,10 +99,10 @@ def test_private_network_preflights_are_granted_only_to_listed_origins(start_dae
     daemon = start_daemon(local_token=LOCAL_TOKEN, cors_origins=("https://app.example",))
     asking = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Private-Network": "true"}
     for origin in ("null", "https://evil.example"):
-        status, headers, _ = http_call(daemon.http_address, "OPTIONS", f"{SERVICE}/ListJobs", headers={"Origin": origin, **asking})
+        status, headers, _ = call(daemon.http_address, f"{SERVICE}/ListJobs", method="OPTIONS", headers={"Origin": origin, **asking})
         assert status == 403 and "access-control-allow-private-network" not in headers, origin
         assert "access-control-allow-origin" not in headers
-    status, headers, _ = http_call(daemon.http_address, "OPTIONS", f"{SERVICE}/ListJobs",
+    status, headers, _ = call(daemon.http_address, f"{SERVICE}/ListJobs", method="OPTIONS",
                                    headers={"Origin": "https://app.example", **asking})  # fmt: skip
     assert status == 204 and headers["access-control-allow-private-network"] == "true"
     assert headers["access-control-allow-origin"] == "https://app.example"
@@ -123,10 +111,10 @@ def test_private_network_preflights_are_granted_only_to_listed_origins(start_dae
 def test_null_is_never_allowed_by_default(start_daemon) -> None:
     """Without a local token (an embedded daemon) and without listing 'null', a null origin gets nothing at all."""
     daemon = start_daemon()
-    status, headers, _ = http_call(daemon.http_address, "OPTIONS", f"{SERVICE}/StartAnalysis",
+    status, headers, _ = call(daemon.http_address, f"{SERVICE}/StartAnalysis", method="OPTIONS",
                                    headers={"Origin": "null", "Access-Control-Request-Method": "POST"})  # fmt: skip
     assert status == 403 and "access-control-allow-origin" not in headers
-    status, _, answer = http_call(daemon.http_address, "POST", f"{SERVICE}/ListJobs", {}, {"Origin": "null"})
+    status, _, answer = call(daemon.http_address, f"{SERVICE}/ListJobs", {}, {"Origin": "null"})
     assert status == 403 and b"--cors-origin" in answer
 
 
@@ -141,17 +129,13 @@ def test_a_wildcard_origin_is_refused_at_start(start_daemon) -> None:
 
 
 @pytest.fixture
-def linked_sidecar(tmp_path: Path, tiny_clip: Path) -> dict[str, Path]:
-    """A media root whose clip.srt links to a secret outside it, formatted so an SRT parser quotes it."""
-    root, outside = tmp_path / "media", tmp_path / "outside"
-    root.mkdir()
-    outside.mkdir()
-    clip = root / "clip.mp4"
-    clip.write_bytes(tiny_clip.read_bytes())
-    secret = outside / "credentials.txt"
+def linked_sidecar(roots: dict[str, Path]) -> dict[str, Path]:
+    """The media root of test_daemon_security, its clip's .srt a link to a secret outside the root, formatted so
+    an SRT parser would quote it."""
+    secret = roots["outside"].with_name("credentials.txt")
     secret.write_text(f"alice:x:1000:1000::/home/alice:/bin/sh\n{SECRET}\n", encoding="utf-8")
-    (root / "clip.srt").symlink_to(secret)
-    return {"root": root, "clip": clip, "secret": secret}
+    (roots["root"] / "clip.srt").symlink_to(secret)
+    return {"root": roots["root"], "clip": roots["inside"], "secret": secret}
 
 
 @pytest.mark.parametrize("mode", ["token and roots", "loopback"])
@@ -230,7 +214,7 @@ def test_hostile_paths_are_invalid_argument_before_any_work(local_daemon, shape:
             service_pb2_grpc.ReelmarkStub(channel).StartAnalysis(spec, timeout=SOCKET_TIMEOUT_S)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
     assert len(refused.value.details()) <= MAX_MESSAGE_CHARS
-    status, _, answer = http_call(local_daemon.http_address, "POST", f"{SERVICE}/StartAnalysis", {"spec": {"mediaPath": path}})
+    status, _, answer = call(local_daemon.http_address, f"{SERVICE}/StartAnalysis", {"spec": {"mediaPath": path}})
     assert status == 400 and json.loads(answer)["code"] == "invalid_argument"
 
 
@@ -275,7 +259,7 @@ def test_watch_streams_cannot_exhaust_the_rpc_pool(start_daemon, tiny_clip: Path
             # Other calls still get a thread, and quickly: a deadline far shorter than the streams'.
             for _ in range(20):
                 assert [listed.id for listed in client.jobs()] == [job.id]
-            status, _, body = http_call(daemon.http_address, "POST", f"{SERVICE}/WatchJob", {"jobId": job.id})
+            status, _, body = call(daemon.http_address, f"{SERVICE}/WatchJob", {"jobId": job.id})
             assert status == 429 and json.loads(body)["code"] == "resource_exhausted"
             for stream in streams:
                 stream.cancel()
@@ -330,7 +314,7 @@ def test_slow_half_sent_requests_are_capped_and_dropped(local_daemon, monkeypatc
     finally:
         for connection in connections:
             connection.close()
-    status, _, _ = http_call(local_daemon.http_address, "POST", f"{SERVICE}/ListEngines", {})
+    status, _, _ = call(local_daemon.http_address, f"{SERVICE}/ListEngines", {})
     assert status == 200, "the gateway serves again once the attackers are gone"
 
 
@@ -387,7 +371,7 @@ def test_clients_that_hang_up_leave_no_path_or_traceback_in_the_log(local_daemon
             connection.close()  # a reset, before reading the answer
     # The handlers run on their own threads: a full exchange on a fresh connection comes after them in the
     # accept queue, and a server-side error is provoked directly as well.
-    assert http_call(local_daemon.http_address, "POST", f"{SERVICE}/ListEngines", {})[0] == 200
+    assert call(local_daemon.http_address, f"{SERVICE}/ListEngines", {})[0] == 200
     try:
         raise BrokenPipeError(f"[Errno 32] Broken pipe while answering about {private}")
     except BrokenPipeError:
@@ -450,5 +434,5 @@ def test_a_page_damaged_while_serving_answers_data_loss_with_what_to_do(local_da
         with pytest.raises(StatusError) as failed:
             client.jobs()
     assert failed.value.status == "DATA_LOSS" and "store is corrupt" in str(failed.value) and "move" in str(failed.value)
-    status, _, body = http_call(local_daemon.http_address, "POST", f"{SERVICE}/ListJobs", {})
+    status, _, body = call(local_daemon.http_address, f"{SERVICE}/ListJobs", {})
     assert status == 500 and json.loads(body)["code"] == "data_loss"
