@@ -236,6 +236,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, to_json(implementation(request, context)))
         except ReelmarkError as error:
             self._error(error)
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away while being answered: `GatewayServer.handle_error` notes it at debug
         except Exception:
             log_unexpected(log, name)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
