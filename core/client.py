@@ -28,7 +28,7 @@ from reelmark.core.api.convert import analysis_from_wire, spec_from_request
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.api.v1 import service_pb2_grpc
 from reelmark.core.daemon.errors import StatusError
-from reelmark.core.daemon.security import TOKEN_ENV
+from reelmark.core.daemon.security import LOCAL_TOKEN_ENV, TOKEN_ENV
 from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
 from reelmark.core.results import Analysis
 
@@ -137,6 +137,8 @@ class DaemonProcess:
     process: subprocess.Popen[bytes]
     address: str
     http_address: str | None
+    local_token_file: Path | None = None
+    """The file holding the local token its JSON API wants from browser-like callers."""
 
 
 @contextmanager
@@ -145,17 +147,20 @@ def start_daemon_subprocess(store: Path, args: Sequence[str] = (), env: dict[str
                             log: int | IO[bytes] | None = None) -> Iterator[DaemonProcess]:  # fmt: skip
     """Run `python -m reelmark.core.daemon serve` on free loopback ports with its own store, until the block ends
     (then SIGTERM, a graceful stop). `args` adds serve options (e.g. --address, --media-root); `log` is where
-    its log lines go (a file, or subprocess.DEVNULL; default: this process's stderr)."""
+    its log lines go (a file, or subprocess.DEVNULL; default: this process's stderr). Its local token is kept
+    beside the store unless `env` or this process names a file in $REELMARK_LOCAL_TOKEN_FILE."""
+    environment = dict(os.environ if env is None else env)
+    environment.setdefault(LOCAL_TOKEN_ENV, str(store.with_name(f"{store.name}.local-token")))
     with tempfile.TemporaryDirectory(prefix="reelmark-daemon-") as scratch:
         ready = Path(scratch) / "ready.json"
         command = [
             sys.executable, "-m", "reelmark.core.daemon", "serve", "--store", str(store), "--ready-file", str(ready),
             "--address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", *args,
         ]  # fmt: skip
-        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        process = subprocess.Popen(command, env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         try:
             info = _wait_until_ready(process, ready, timeout)
-            yield DaemonProcess(process, info["address"], info["http_address"])
+            yield DaemonProcess(process, info["address"], info["http_address"], Path(environment[LOCAL_TOKEN_ENV]))
         finally:
             if process.poll() is None:
                 process.terminate()

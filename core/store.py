@@ -9,16 +9,22 @@ jobs that were running and re-queues them (or fails them, with the reason, once 
 
 The schema is versioned with SQLite's `user_version`; each entry of `MIGRATIONS` moves it up by one, inside a
 transaction, and a file from a newer reelmark is refused rather than damaged.
+
+A damaged file is found at start (`PRAGMA quick_check`), and a page found damaged later turns every failing call
+into `StoreCorruptError`, which says to move the file aside, rather than an internal error. Finished jobs are
+pruned by age and count, so repeated requests cannot grow the file without bound.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from reelmark.core.errors import ReelmarkError
@@ -26,6 +32,15 @@ from reelmark.core.errors import ReelmarkError
 STORE_ENV = "REELMARK_STORE"
 MAX_ATTEMPTS = 2
 """A job that was running when the daemon died this many times is failed, not retried: it may be the cause."""
+KEEP_FINISHED_JOBS = 10_000
+KEEP_FINISHED_DAYS = 30
+"""Finished jobs beyond the newest `KEEP_FINISHED_JOBS`, or older than this, are deleted (their analyses stay)."""
+PRUNE_EVERY = 100
+"""Pruning runs at open and after every this many new jobs."""
+MAX_STORED_MESSAGE_CHARS = 2000
+"""A job's error message is cut to this before it is stored: it is shown to every client that lists jobs."""
+
+log = logging.getLogger("reelmark.store")
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: analyses keyed by request, and jobs with their whole history.
@@ -59,6 +74,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_by_state ON jobs (state);
     """,
+    # 2: find the cached job of a repeated request without a scan.
+    """
+    CREATE INDEX jobs_by_analysis ON jobs (analysis_id);
+    """,
 )
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
@@ -69,6 +88,13 @@ class StoreError(ReelmarkError):
     """The store file cannot be used: made by a newer reelmark, or not a reelmark store."""
 
     status = "FAILED_PRECONDITION"
+
+
+class StoreCorruptError(StoreError):
+    """A page of the store file is damaged: nothing a client can fix, so the message says what the daemon's owner
+    must do."""
+
+    status = "DATA_LOSS"
 
 
 def default_store_path() -> Path:
@@ -127,10 +153,18 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._added_since_prune = 0
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            if self._db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":  # stops at the first problem
+                self._db.close()
+                raise StoreCorruptError(
+                    f"the store is corrupt: {self.path} failed SQLite's quick_check; move it aside (rename it) and "
+                    f"start again, or choose another file with --store or ${STORE_ENV}"
+                )
             self._migrate(migrations)
+            self._prune()
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise StoreError(
@@ -138,10 +172,25 @@ class Store:
                 f"--store or ${STORE_ENV}"
             ) from None
 
+    @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; a damaged page becomes `StoreCorruptError` with what to do."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.DatabaseError as error:
+                if not _is_corruption(error):
+                    raise
+                log.error("the store at %s is corrupt (%s); stop the daemon and move the file aside", self.path, error)
+                raise StoreCorruptError(
+                    "the daemon's store is corrupt: stop the daemon, move its store file aside (its log names the "
+                    "file) and start it again; finished analyses will be made again when asked for"
+                ) from None
+
     @property
     def schema_version(self) -> int:
-        with self._lock:
-            return self._db.execute("PRAGMA user_version").fetchone()[0]
+        with self._using() as db:
+            return db.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self, migrations: Sequence[str]) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -170,46 +219,71 @@ class Store:
 
     def put_analysis(self, key: str, fingerprint: str, engine: str, engine_version: str, spec_json: str,
                      analysis_json: str) -> None:  # fmt: skip
-        with self._lock:
-            self._db.execute(
+        with self._using() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (key, fingerprint, engine, engine_version, spec_json, analysis_json, now().isoformat()),
             )
 
     def has_analysis(self, key: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM analyses WHERE id = ?", (key,)).fetchone() is not None
+        with self._using() as db:
+            return db.execute("SELECT 1 FROM analyses WHERE id = ?", (key,)).fetchone() is not None
 
     def get_analysis(self, key: str) -> StoredAnalysis | None:
-        with self._lock:
-            row = self._db.execute("SELECT id, spec_json, analysis_json FROM analyses WHERE id = ?", (key,)).fetchone()
+        with self._using() as db:
+            row = db.execute("SELECT id, spec_json, analysis_json FROM analyses WHERE id = ?", (key,)).fetchone()
         return None if row is None else StoredAnalysis(*row)
 
     # --- jobs -------------------------------------------------------------------------------------------------
 
     def add_job(self, job: JobRecord) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._using() as db:
+            db.execute(
                 f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) VALUES ({', '.join('?' * len(_JOB_COLUMNS))})",
                 _job_row(job),
             )
+            self._added_since_prune += 1
+            if self._added_since_prune >= PRUNE_EVERY:
+                self._prune()
+
+    def _prune(self) -> None:
+        """Delete finished jobs past the newest `KEEP_FINISHED_JOBS` or older than `KEEP_FINISHED_DAYS` (call with
+        the lock held, or from `__init__`)."""
+        self._added_since_prune = 0
+        finished = ", ".join(f"'{state}'" for state in sorted(FINISHED_STATES))
+        cutoff = (now() - timedelta(days=KEEP_FINISHED_DAYS)).isoformat()
+        self._db.execute(
+            f"DELETE FROM jobs WHERE state IN ({finished}) AND (created_at < ? OR seq <= "
+            f"(SELECT seq FROM jobs WHERE state IN ({finished}) ORDER BY seq DESC LIMIT 1 OFFSET ?))",
+            (cutoff, KEEP_FINISHED_JOBS),
+        )
+
+    def cached_job(self, analysis_id: str, spec_json: str) -> JobRecord | None:
+        """The newest cached job for exactly this request and result, to answer a repeat of it."""
+        with self._using() as db:
+            row = db.execute(
+                f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs WHERE analysis_id = ? AND cached = 1 AND state = ? "
+                "AND spec_json = ? ORDER BY seq DESC LIMIT 1",
+                (analysis_id, SUCCEEDED, spec_json),
+            ).fetchone()
+        return None if row is None else _job_from_row(row)
 
     def save_job(self, job: JobRecord) -> None:
         """Write every field of an existing job (jobs change a few times in their life, never per progress step)."""
         assignments = ", ".join(f"{column} = ?" for column in _JOB_COLUMNS[1:])
-        with self._lock:
-            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*_job_row(job)[1:], job.id))
+        with self._using() as db:
+            db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*_job_row(job)[1:], job.id))
 
     def get_job(self, job_id: str) -> JobRecord | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self._using() as db:
+            row = db.execute(f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else _job_from_row(row)
 
     def list_jobs(self, limit: int, states: Sequence[str] = ()) -> list[JobRecord]:
         """The newest `limit` jobs, newest first, optionally only those in `states`."""
         where = f"WHERE state IN ({', '.join('?' * len(states))})" if states else ""
-        with self._lock:
-            rows = self._db.execute(
+        with self._using() as db:
+            rows = db.execute(
                 f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs {where} ORDER BY seq DESC LIMIT ?", (*states, limit)
             ).fetchall()
         return [_job_from_row(row) for row in rows]
@@ -238,10 +312,15 @@ class Store:
         return list(reversed(self.list_jobs(limit=1_000_000, states=(QUEUED,))))
 
 
+def _is_corruption(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file is damaged or not a database (not: locked, a constraint, a bad statement)."""
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 def _job_row(job: JobRecord) -> tuple[object, ...]:
     return (
         job.id, job.engine, job.spec_json, job.state, int(job.force), job.analysis_id, job.error_code,
-        job.error_message, job.note, job.attempts, int(job.cached), job.created_at.isoformat(),
+        job.error_message[:MAX_STORED_MESSAGE_CHARS], job.note, job.attempts, int(job.cached), job.created_at.isoformat(),
         _optional_iso(job.started_at), _optional_iso(job.finished_at),
     )  # fmt: skip
 

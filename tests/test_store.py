@@ -24,11 +24,11 @@ def test_a_new_store_is_wal_and_at_the_latest_schema(tmp_path: Path) -> None:
 def test_migrations_run_once_each_in_order(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
     Store(path).close()
-    later = (*MIGRATIONS, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('added by migration 2');")
+    later = (*MIGRATIONS, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('added by the next migration');")
     store = Store(path, migrations=later)
-    assert store.schema_version == 2
+    assert store.schema_version == len(MIGRATIONS) + 1
     store.close()
-    store = Store(path, migrations=later)  # opening again must not re-run migration 2
+    store = Store(path, migrations=later)  # opening again must not re-run the new migration
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM notes").fetchone()[0] == 1
@@ -39,7 +39,7 @@ def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
     Store(path).close()
     with pytest.raises(StoreError) as refused:
         Store(path, migrations=(*MIGRATIONS, "CREATE TABLE half (x INTEGER); SELECT no_such_function();"))
-    assert "left at version 1" in str(refused.value)
+    assert f"left at version {len(MIGRATIONS)}" in str(refused.value)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone()[0] == 0
@@ -114,3 +114,45 @@ def test_the_default_location_is_overridable(tmp_path: Path, monkeypatch: pytest
     assert default_store_path().name == "reelmark.sqlite3" and "reelmark" in default_store_path().parent.as_posix()
     monkeypatch.setenv("REELMARK_STORE", str(tmp_path / "mine.sqlite3"))
     assert default_store_path() == tmp_path / "mine.sqlite3"
+
+
+def test_finished_jobs_are_pruned_by_count_and_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    import reelmark.core.store as store_module
+
+    monkeypatch.setattr(store_module, "KEEP_FINISHED_JOBS", 30)
+    monkeypatch.setattr(store_module, "PRUNE_EVERY", 10)
+    store = Store(tmp_path / "store.sqlite3")
+    old = store_module.now() - timedelta(days=store_module.KEEP_FINISHED_DAYS + 1)
+    store.add_job(JobRecord(id="j-old", engine="signals", spec_json="{}", state=SUCCEEDED, created_at=old))
+    store.add_job(JobRecord(id="j-waiting", engine="signals", spec_json="{}", state=QUEUED, created_at=old))
+    for index in range(98):
+        store.add_job(JobRecord(id=f"j-{index:03d}", engine="signals", spec_json="{}", state=SUCCEEDED))
+    kept = [job.id for job in store.list_jobs(1000)]
+    assert "j-old" not in kept, "older than the age limit"
+    assert "j-waiting" in kept, "unfinished jobs are never pruned"
+    finished = [job_id for job_id in kept if job_id != "j-waiting"]
+    assert len(finished) <= 30 + 10 and finished[0] == "j-097", "the newest are kept, within one pruning interval"
+    store.close()
+
+
+def test_a_long_error_message_is_cut_before_it_is_stored(tmp_path: Path) -> None:
+    from reelmark.core.store import MAX_STORED_MESSAGE_CHARS
+
+    store = Store(tmp_path / "store.sqlite3")
+    store.add_job(JobRecord(id="j-1", engine="signals", spec_json="{}", state=FAILED, error_message="x" * 100_000))
+    assert len(store.get_job("j-1").error_message) == MAX_STORED_MESSAGE_CHARS
+    store.close()
+
+
+def test_cached_job_finds_the_same_request_only(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.sqlite3")
+    spec = '{"mediaPath": "/m/a.mp4"}'
+    store.add_job(JobRecord(id="j-ran", engine="signals", spec_json=spec, state=SUCCEEDED, analysis_id="a-1"))
+    assert store.cached_job("a-1", spec) is None, "the job that ran is not a cached answer"
+    store.add_job(JobRecord(id="j-cached", engine="signals", spec_json=spec, state=SUCCEEDED, analysis_id="a-1", cached=True))
+    assert store.cached_job("a-1", spec).id == "j-cached"
+    assert store.cached_job("a-1", '{"mediaPath": "/m/b.mp4"}') is None
+    assert store.cached_job("a-2", spec) is None
+    store.close()

@@ -78,3 +78,54 @@ def test_webvtt_inline_timestamps_become_word_times(tmp_path: Path) -> None:
         (Fraction(1), "The"), (Fraction(3, 2), "guest"), (Fraction(2), "explains"), (Fraction(13, 4), "pricing"),
     )  # fmt: skip
     assert plain.words == ()
+
+
+def test_sidecars_that_lead_outside_the_media_folder_are_skipped(clips: dict[str, ClipTruth], tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    folder, outside = tmp_path / "media", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    media = folder / "talk.mp4"
+    shutil.copy(clips["longgop"].path, media)
+    secret = outside / "secret.srt"
+    secret.write_text("1\n00:00:01,000 --> 00:00:02,000\nSECRET LINE\n", encoding="utf-8")
+    (folder / "talk.srt").symlink_to(secret)
+    (folder / "talk.en.srt").symlink_to(outside, target_is_directory=True)
+    (folder / "talk.de.srt").symlink_to(tmp_path / "dangling.srt")
+    inside = folder / "real.srt"
+    inside.write_text("1\n00:00:03,000 --> 00:00:04,000\nInside\n", encoding="utf-8")
+    (folder / "talk.fr.srt").symlink_to(inside)
+    with caplog.at_level("WARNING", logger="reelmark.media.subtitles"):
+        cues = read_subtitles(media)
+    assert [(cue.text, cue.language) for cue in cues] == [("Inside", "fr")], "a link inside the folder is fine"
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == ["skipped a sidecar subtitle file: it links outside the media file's folder"] * 2
+    assert not any(str(secret) in message for message in warnings)
+
+
+def test_a_sidecar_that_is_not_a_regular_file_or_too_large_is_skipped(clips: dict[str, ClipTruth], tmp_path: Path) -> None:
+    import os
+
+    from reelmark.core.media.subtitles import MAX_SIDECAR_BYTES, sidecar_problem
+
+    media = tmp_path / "talk.mp4"
+    shutil.copy(clips["longgop"].path, media)
+    os.mkfifo(tmp_path / "talk.srt")  # reading a FIFO would block the engine forever
+    big = tmp_path / "talk.en.srt"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_SIDECAR_BYTES + 1)
+    assert sidecar_problem(media, tmp_path / "talk.srt") == "it is not a regular file"
+    assert "larger than" in sidecar_problem(media, big)
+    assert read_subtitles(media, include_sidecars=True) == [cue for cue in read_subtitles(media, include_sidecars=False)]
+
+
+def test_parse_errors_say_where_not_what(tmp_path: Path) -> None:
+    secret = "AWS_SECRET_ACCESS_KEY=abc123"
+    broken = tmp_path / "broken.srt"
+    broken.write_text(f"{secret}\n1\n00:00:01,000 --> 00:00:02,000\nfine\n", encoding="utf-8")
+    headless = tmp_path / "headless.vtt"
+    headless.write_text(f"{secret}\n\n00:00.500 --> 00:01.000\nHello\n", encoding="utf-8")
+    for path, where in ((broken, "line 1"), (headless, "no WEBVTT header")):
+        with pytest.raises(SubtitleFormatError) as refused:
+            read_sidecar(path)
+        assert where in str(refused.value) and "abc123" not in str(refused.value), str(refused.value)

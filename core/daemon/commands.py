@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from reelmark.core.daemon.security import (
-    DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, MEDIA_ROOTS_ENV, TOKEN_ENV, read_token, roots_from_env,
+    DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, LOCAL_TOKEN_ENV, MEDIA_ROOTS_ENV, TOKEN_ENV, read_token,
+    roots_from_env,
 )  # fmt: skip
 
 DAEMON_ENV = "REELMARK_DAEMON"
@@ -39,8 +40,12 @@ daemon_option = click.option(
 @click.option("--media-root", "media_roots", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help=f"Only serve media under this folder; repeat for several (default ${MEDIA_ROOTS_ENV}).")
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
-              help=f"A web origin allowed to call the JSON API without a token; repeat for several "
-                   f"(default ${CORS_ENV} or 'null'). With a token every origin may call.")
+              help=f"A web origin allowed to call the JSON API without a credential, matched exactly; repeat for "
+                   f"several (default ${CORS_ENV}, comma-separated). 'null' lets sandboxed pages of any site call: "
+                   "list it only if you must. Other origins must send the token, or the local token.")
+@click.option("--print-local-token", is_flag=True,
+              help=f"Print the local token the Premiere panel needs (made on first use, in a 0600 file in your config "
+                   f"folder, or ${LOCAL_TOKEN_ENV}), then exit.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Jobs run at once per CPU engine (a GPU engine always runs one).")
 @click.option("--max-queue", type=click.IntRange(1, 10_000), default=16, show_default=True,
@@ -50,8 +55,8 @@ daemon_option = click.option(
 @click.option("--ready-file", type=click.Path(path_type=Path, dir_okay=False), hidden=True,
               help="Write the bound addresses here as JSON once serving (for a parent process).")
 def serve(address: str, http_address: str, store_path: Path | None, token_file: Path | None,
-          media_roots: tuple[Path, ...], cors_origins: tuple[str, ...], workers: int, max_queue: int, grace: float,
-          ready_file: Path | None) -> None:  # fmt: skip
+          media_roots: tuple[Path, ...], cors_origins: tuple[str, ...], print_local_token: bool, workers: int,
+          max_queue: int, grace: float, ready_file: Path | None) -> None:  # fmt: skip
     """Run the reelmark daemon: gRPC and JSON APIs, a job queue, and the store of finished analyses.
 
     \b
@@ -59,16 +64,22 @@ def serve(address: str, http_address: str, store_path: Path | None, token_file: 
       reelmark serve
       REELMARK_TOKEN=$(cat ~/.reelmark-token) reelmark serve --address 0.0.0.0:7330 --media-root /Volumes/Footage
     """
+    from reelmark.core.daemon.security import ensure_local_token, local_token_path
     from reelmark.core.daemon.server import DaemonConfig, serve as run_daemon
     from reelmark.core.store import default_store_path
 
+    if print_local_token:
+        click.echo(ensure_local_token(local_token_path()))
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if logging.getLogger().level > logging.INFO:
         logging.getLogger("reelmark.daemon").setLevel(logging.INFO)
-    origins = cors_origins or tuple(filter(None, os.environ.get(CORS_ENV, "null").split(",")))
+    origins = cors_origins or tuple(origin.strip() for origin in os.environ.get(CORS_ENV, "").split(",") if origin.strip())
+    token = read_token(token_file)
     config = DaemonConfig(
         address=address, http_address=None if http_address == "off" else http_address,
-        store_path=store_path or default_store_path(), token=read_token(token_file),
+        store_path=store_path or default_store_path(), token=token,
+        local_token=None if token is not None or http_address == "off" else ensure_local_token(local_token_path()),
         media_roots=media_roots or roots_from_env(), cors_origins=origins, cpu_workers=workers, max_queue=max_queue,
         grace_s=grace,
     )  # fmt: skip

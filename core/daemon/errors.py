@@ -7,6 +7,10 @@ import sys
 
 from reelmark.core.errors import ReelmarkError
 
+MAX_MESSAGE_CHARS = 1000
+"""Error messages sent to clients are cut here: they say what to do in a sentence or two, and a cap keeps a
+message built from a long input (a path, a parser's complaint) from carrying that input whole."""
+
 
 class NotFoundError(ReelmarkError):
     """No job or stored analysis with the id asked for."""
@@ -47,6 +51,12 @@ class StatusError(ReelmarkError):
     def __init__(self, status: str, message: str):
         super().__init__(message)
         self.status = status
+
+
+def public_message(error: BaseException) -> str:
+    """An error's message as clients see it: at most `MAX_MESSAGE_CHARS` characters."""
+    text = str(error)
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def log_unexpected(log: logging.Logger, what: str) -> None:

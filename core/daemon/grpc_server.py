@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from reelmark.core.api.v1 import service_pb2 as api
-from reelmark.core.daemon.errors import log_unexpected
+from reelmark.core.daemon.errors import log_unexpected, public_message
 from reelmark.core.daemon.security import Guard
 from reelmark.core.daemon.service import ReelmarkService
 from reelmark.core.errors import ReelmarkError
@@ -51,7 +51,7 @@ def _answer_errors(context: grpc.ServicerContext, name: str) -> Iterator[None]:
     try:
         yield
     except ReelmarkError as error:
-        context.abort(status_code(error), str(error))
+        context.abort(status_code(error), public_message(error))
     except Exception:
         log_unexpected(log, name)
         context.abort(grpc.StatusCode.INTERNAL, f"{name} failed inside the daemon; its log has details")

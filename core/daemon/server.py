@@ -39,7 +39,10 @@ class DaemonConfig:
     store_path: Path = field(default_factory=default_store_path)
     token: str | None = None
     media_roots: tuple[Path, ...] = ()
-    cors_origins: tuple[str, ...] = ("null",)
+    cors_origins: tuple[str, ...] = ()
+    """Web origins that may call the JSON API without a credential, matched exactly ('null' only if listed)."""
+    local_token: str | None = None
+    """The per-install token browser-like callers must send when no `token` is set (security.py)."""
     cpu_workers: int = 2
     """Workers per CPU engine; a GPU engine always gets one."""
     max_queue: int = 16
@@ -52,7 +55,7 @@ class Daemon:
                  engine_names: Sequence[str] = ENGINE_NAMES):  # fmt: skip
         self.config = config
         addresses = [config.address] + ([config.http_address] if config.http_address else [])
-        self.guard = make_guard(addresses, config.token, config.media_roots)
+        self.guard = make_guard(addresses, config.token, config.media_roots, config.local_token)
         self.store = Store(config.store_path)
         self.scheduler = Scheduler(self.store, engine_factory, config.cpu_workers, config.max_queue)
         self.service = ReelmarkService(self.scheduler, self.store, self.guard, engine_names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -17,8 +18,8 @@ from reelmark.core.api.convert import analysis_to_wire, engine_name, request_fro
 from reelmark.core.api.v1 import analysis_pb2 as wire
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.daemon.cache import Fingerprints, analysis_key
-from reelmark.core.daemon.errors import DeadlineExceededError, NotFoundError, StatusError
-from reelmark.core.daemon.jobs import JobStatus, Scheduler, spec_from_json
+from reelmark.core.daemon.errors import DeadlineExceededError, NotFoundError, QueueFullError, StatusError
+from reelmark.core.daemon.jobs import JobStatus, Scheduler, spec_from_json, spec_to_json
 from reelmark.core.daemon.security import Guard
 from reelmark.core.errors import EngineUnavailableError, InvalidRequestError, ReelmarkError
 from reelmark.core.results import Analysis
@@ -28,6 +29,9 @@ WATCH_POLL_S = 0.5
 """How often a waiting call re-checks that its caller is still there and its deadline not passed."""
 DEFAULT_JOB_LIMIT = 50
 WIRE_CACHE_SIZE = 32
+MAX_WAITING_CALLS = 16
+"""WatchJob streams and Ground calls each hold a transport thread while they wait; capped well below the gRPC
+thread pool (grpc_server.RPC_THREADS) so that watchers can never leave other calls without a thread."""
 
 STATE_TO_WIRE = {
     QUEUED: api.JOB_STATE_QUEUED, RUNNING: api.JOB_STATE_RUNNING, SUCCEEDED: api.JOB_STATE_SUCCEEDED,
@@ -71,6 +75,7 @@ class ReelmarkService:
         self._fingerprints = Fingerprints()
         self._wire_cache: OrderedDict[str, tuple[str, wire.Analysis]] = OrderedDict()
         self._wire_lock = threading.Lock()
+        self._waiting_calls = threading.BoundedSemaphore(MAX_WAITING_CALLS)
 
     # --- engines ----------------------------------------------------------------------------------------------
 
@@ -103,11 +108,12 @@ class ReelmarkService:
 
     def WatchJob(self, request: api.WatchJobRequest, context: CallContext) -> Iterator[api.JobEvent]:
         """Events until the job ends; a job that failed or was cancelled ends the stream with its status."""
-        status = self._scheduler.status(request.job_id)
-        while not status.finished:
-            yield api.JobEvent(job=job_to_wire(status))
-            status = self._await_change(status, context)
-        yield self._final_event(status)
+        with self._waiting_slot("WatchJob"):
+            status = self._scheduler.status(request.job_id)
+            while not status.finished:
+                yield api.JobEvent(job=job_to_wire(status))
+                status = self._await_change(status, context)
+            yield self._final_event(status)
         if status.record.state != SUCCEEDED:
             raise StatusError(status.record.error_code or "UNKNOWN", status.record.error_message)
 
@@ -154,15 +160,16 @@ class ReelmarkService:
         spec.tasks.append("ground")
         del spec.queries[:]
         spec.queries.extend(request.queries)
-        status = self._start(self._checked(spec), force=False)
-        while not status.finished:
-            remaining = context.time_remaining()
-            if (remaining is not None and remaining <= 0) or not context.is_active():
-                self._scheduler.cancel(status.record.id, "the Ground call's deadline passed before grounding finished")
-                raise DeadlineExceededError(
-                    "grounding did not finish within the call's deadline and was cancelled; allow more time"
-                )
-            status = self._await_change(status, context)
+        with self._waiting_slot("Ground"):
+            status = self._start(self._checked(spec), force=False)
+            while not status.finished:
+                remaining = context.time_remaining()
+                if (remaining is not None and remaining <= 0) or not context.is_active():
+                    self._scheduler.cancel(status.record.id, "the Ground call's deadline passed before grounding finished")
+                    raise DeadlineExceededError(
+                        "grounding did not finish within the call's deadline and was cancelled; allow more time"
+                    )
+                status = self._await_change(status, context)
         if status.record.state != SUCCEEDED:
             raise StatusError(status.record.error_code, status.record.error_message)
         return api.GroundResponse(job_id=status.record.id, analysis=self._analysis(status.record.analysis_id))
@@ -207,9 +214,24 @@ class ReelmarkService:
         engine.preflight(request_from_spec(spec, Path(spec.media_path)))
         key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
         if not force and self._store.has_analysis(key):
-            return self._scheduler.add_cached(spec, key)
+            # The same request again gets the cached job it got before, rather than a new row each time.
+            earlier = self._store.cached_job(key, spec_to_json(spec))
+            return self._scheduler.status(earlier.id) if earlier is not None else self._scheduler.add_cached(spec, key)
         probe(spec.media_path)
         return self._scheduler.submit(spec, key, force)
+
+    @contextmanager
+    def _waiting_slot(self, method: str) -> Iterator[None]:
+        """Hold one of the `MAX_WAITING_CALLS` slots for a call that waits on a job, or refuse it at once."""
+        if not self._waiting_calls.acquire(blocking=False):
+            raise QueueFullError(
+                f"{MAX_WAITING_CALLS} calls are already waiting on jobs, so this {method} is refused; poll the job "
+                "with GetJob instead, or close other watchers"
+            )
+        try:
+            yield
+        finally:
+            self._waiting_calls.release()
 
     def _await_change(self, status: JobStatus, context: CallContext) -> JobStatus:
         remaining = context.time_remaining()

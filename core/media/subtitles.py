@@ -3,11 +3,18 @@
 Embedded streams are demuxed and decoded by PyAV; their cue times come from packet pts and duration, so they are
 exact in the stream's time base. Sidecars are parsed with `srt` and `webvtt-py`, whose millisecond times are
 exact decimals. Styling (ASS override tags, HTML-like tags) is stripped: cues are for search, not display.
+
+A sidecar is read only if it resolves (links followed) to a regular file in the media file's own folder, no larger
+than `MAX_SIDECAR_BYTES`: the daemon checks the media path against its roots, and a `clip.srt` linking to
+`~/.aws/credentials` must not carry that file's text into an analysis or an error. Others are skipped with a
+warning. Parse errors say where the file went wrong, never what it says.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import stat
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
@@ -19,6 +26,8 @@ from reelmark.core.errors import SubtitleFormatError
 from reelmark.core.media.container import PathLike, check_media_path, open_media, unreadable
 
 SIDECAR_EXTENSIONS = (".srt", ".vtt")
+MAX_SIDECAR_BYTES = 16 << 20
+"""Subtitles for a feature film are well under 1 MiB; more is not a subtitle file."""
 BITMAP_SUBTITLE_CODECS = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub", "dvb_teletext"})
 # A cue with no duration in its packet lasts until the next cue, or this long if it is the last.
 LAST_CUE_FALLBACK = Fraction(2)
@@ -27,6 +36,8 @@ _ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
 _MARKUP_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _VTT_TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})$")
 _VTT_INLINE_TIME = re.compile(r"<((?:\d+:)?\d{2}:\d{2}\.\d{3})>")
+
+log = logging.getLogger("reelmark.media.subtitles")
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,8 @@ def clean_cue_text(text: str) -> str:
 
 
 def find_sidecar_subtitles(media_path: PathLike) -> list[Path]:
-    """Sidecars that belong to a media file: `clip.srt`, `clip.en.vtt`, ... in the same folder."""
+    """Sidecars that belong to a media file: `clip.srt`, `clip.en.vtt`, ... in the same folder, and safe to read
+    (`sidecar_problem`); unsafe ones are skipped with a warning that names no path above debug level."""
     path = Path(media_path)
     try:
         siblings = sorted(path.parent.iterdir())
@@ -60,12 +72,34 @@ def find_sidecar_subtitles(media_path: PathLike) -> list[Path]:
         return []
     found = []
     for sibling in siblings:
-        if sibling.suffix.lower() not in SIDECAR_EXTENSIONS or not sibling.is_file():
+        if sibling.suffix.lower() not in SIDECAR_EXTENSIONS:
             continue
         stem = sibling.name[: -len(sibling.suffix)]
-        if stem == path.stem or (stem.startswith(path.stem + ".") and "." not in stem[len(path.stem) + 1 :]):
+        if stem != path.stem and not (stem.startswith(path.stem + ".") and "." not in stem[len(path.stem) + 1 :]):
+            continue
+        problem = sidecar_problem(path, sibling)
+        if problem is None:
             found.append(sibling)
+        elif problem:
+            log.warning("skipped a sidecar subtitle file: %s", problem)
+            log.debug("the skipped sidecar: %s", sibling)
     return found
+
+
+def sidecar_problem(media_path: Path, sidecar: Path) -> str | None:
+    """Why `sidecar` must not be read for `media_path` (None: it may; "": it is not a file at all, say nothing)."""
+    try:
+        target = sidecar.resolve(strict=True)
+        status = target.stat()
+    except (OSError, RuntimeError):  # a dangling link or a link loop
+        return ""
+    if target.parent != media_path.resolve().parent:
+        return "it links outside the media file's folder"
+    if not stat.S_ISREG(status.st_mode):
+        return "" if stat.S_ISDIR(status.st_mode) else "it is not a regular file"
+    if status.st_size > MAX_SIDECAR_BYTES:
+        return f"it is larger than {MAX_SIDECAR_BYTES >> 20} MiB"
+    return None
 
 
 def _sidecar_language(media_path: Path, sidecar: Path) -> str | None:
@@ -145,7 +179,7 @@ def _timedelta_seconds(value: timedelta) -> Fraction:
 def _vtt_seconds(text: str, path: Path) -> Fraction:
     match = _VTT_TIME.match(text.strip())
     if match is None:
-        raise SubtitleFormatError(f"{path}: {text!r} is not a WebVTT time (hh:mm:ss.ttt); fix or remove the file")
+        raise SubtitleFormatError(f"{path}: a cue time is not a WebVTT time (hh:mm:ss.ttt); fix or remove the file")
     hours, minutes, seconds, millis = match.groups()
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + Fraction(int(millis), 1000)
 
@@ -166,22 +200,28 @@ def read_sidecar(path: PathLike, *, language: str | None = None) -> list[Cue]:
     if suffix == ".srt":
         import srt
 
+        text = _read_text(sidecar)
         try:
-            parsed = list(srt.parse(_read_text(sidecar)))
+            parsed = list(srt.parse(text))
         except srt.SRTParseError as error:
-            raise SubtitleFormatError(f"{sidecar}: not valid SRT ({error}); fix or remove the file") from None
+            line = text.count("\n", 0, error.expected_start) + 1
+            raise SubtitleFormatError(
+                f"{sidecar}: not valid SRT (unexpected text at line {line}); fix or remove the file"
+            ) from None
         cues = [
             Cue(_timedelta_seconds(item.start), _timedelta_seconds(item.end), clean_cue_text(item.content), str(sidecar), language)
             for item in parsed
         ]
     elif suffix == ".vtt":
         import webvtt
-        from webvtt.errors import MalformedFileError
+        from webvtt.errors import MalformedCaptionError, MalformedFileError
 
         try:
             captions = webvtt.from_string(_read_text(sidecar))
-        except MalformedFileError as error:
-            raise SubtitleFormatError(f"{sidecar}: not valid WebVTT ({error}); fix or remove the file") from None
+        except (MalformedFileError, MalformedCaptionError):
+            raise SubtitleFormatError(
+                f"{sidecar}: not valid WebVTT (no WEBVTT header, or a malformed cue); fix or remove the file"
+            ) from None
         cues = []
         for item in captions:
             start = _vtt_seconds(item.start, sidecar)

@@ -4,6 +4,9 @@ Resolve runs scripts in its own Python, whichever version the user installed, so
 beyond the standard library: no grpc, no reelmark. It speaks the daemon's JSON API (protos/reelmark/v1), the
 same one the Premiere panel uses: `POST /reelmark.v1.Reelmark/<Method>` and `GET /v1/jobs/<id>` to poll.
 proto3 JSON writes 64-bit integers as strings; `exact_time` reads both.
+
+The credential: the token the daemon was started with, if the user gave one, else the daemon's per-install local
+token, read from the file `reelmark serve` keeps it in (`local_token_path`), so the script needs no setup.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +28,7 @@ JOB_PATH = "/v1/jobs/"
 FINAL_STATES = ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
 POLL_S = 0.5
 START_TIMEOUT_S = 30.0
+LOCAL_TOKEN_ENV = "REELMARK_LOCAL_TOKEN_FILE"
 
 
 class DaemonError(Exception):
@@ -41,10 +46,35 @@ def wire_time(seconds: Fraction) -> dict[str, int]:
     return {"value": seconds.numerator, "rate": seconds.denominator}
 
 
+def local_token_path() -> str:
+    """Where `reelmark serve` keeps its local token: $REELMARK_LOCAL_TOKEN_FILE, else `reelmark/local-token` in the
+    user config folder, computed as platformdirs computes it for reelmark.core.daemon.security (which this
+    standard-library-only module cannot import)."""
+    override = os.environ.get(LOCAL_TOKEN_ENV)
+    if override:
+        return os.path.expanduser(override)
+    if sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Application Support")
+    elif os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+    return os.path.join(base, "reelmark", "local-token")
+
+
+def read_local_token() -> str | None:
+    """The daemon's local token, or None before `reelmark serve` has made one."""
+    try:
+        with open(local_token_path(), encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
 class DaemonLink:
     def __init__(self, address: str, token: str | None = None, timeout_s: float = 30.0):
         self.base = f"http://{address}"
-        self.token = token
+        self.token = token or read_local_token()
         self.timeout_s = timeout_s
 
     def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:

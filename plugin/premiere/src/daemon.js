@@ -44,7 +44,9 @@ function notRunning(base) {
 }
 
 const HINTS = {
-  unauthenticated: "The daemon wants a token: paste the value of its REELMARK_TOKEN into Token below.",
+  unauthenticated:
+    "The daemon wants a token: paste the value of its REELMARK_TOKEN into Token below, or, if it was started " +
+    "without one, its local token (run `reelmark serve --print-local-token` in a terminal once).",
   permission_denied: "The daemon refused: check its --media-root folders include this clip, or its --cors-origin.",
   not_found: "Check that the clip's media file is on this machine at the path Premiere shows.",
   failed_precondition: "This engine cannot run on the daemon's machine; use the signals engine.",
@@ -52,17 +54,24 @@ const HINTS = {
 };
 
 class DaemonClient {
-  /** `fetchImpl` defaults to the global fetch (UXP and Node 18+ both have it). */
+  /**
+   * `token`: the daemon's REELMARK_TOKEN, or without one its per-install local token, which the daemon asks of every
+   * caller that sends an Origin (a webview may); pasted text is trimmed, since a copied line often ends in a newline.
+   * `fetchImpl` defaults to the global fetch (UXP and Node 18+ both have it).
+   */
   constructor({ address = DEFAULT_ADDRESS, token = "", fetchImpl = null } = {}) {
     this.base = normaliseAddress(address);
-    this.token = token || "";
+    this.token = String(token || "").trim();
     this.fetch = fetchImpl || ((...args) => fetch(...args));
   }
 
+  /** The credential, on every request (POST calls and GET polls alike). */
+  authorization() {
+    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
+  }
+
   headers() {
-    const headers = { "Content-Type": "application/json" };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    return headers;
+    return { "Content-Type": "application/json", ...this.authorization() };
   }
 
   async request(path, init) {
@@ -101,8 +110,7 @@ class DaemonClient {
   }
 
   getJob(jobId) {
-    const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
-    return this.request(`/v1/jobs/${encodeURIComponent(jobId)}`, { method: "GET", headers });
+    return this.request(`/v1/jobs/${encodeURIComponent(jobId)}`, { method: "GET", headers: this.authorization() });
   }
 
   cancelJob(jobId) {
