@@ -18,7 +18,7 @@ from reelmark.core.api.v1 import analysis_pb2 as wire
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.daemon.cache import Fingerprints, analysis_key
 from reelmark.core.daemon.errors import DeadlineExceededError, NotFoundError, StatusError
-from reelmark.core.daemon.jobs import JobStatus, Scheduler, spec_from_json
+from reelmark.core.daemon.jobs import JobRequest, JobStatus, Scheduler, spec_from_json
 from reelmark.core.daemon.security import Guard
 from reelmark.core.errors import EngineUnavailableError, InvalidRequestError, ReelmarkError
 from reelmark.core.results import Analysis
@@ -207,9 +207,9 @@ class ReelmarkService:
         engine.preflight(request_from_spec(spec, Path(spec.media_path)))
         key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
         if not force and self._store.has_analysis(key):
-            return self._scheduler.add_cached(spec, key)
+            return self._scheduler.add_cached(JobRequest.from_spec(spec), key)
         probe(spec.media_path)
-        return self._scheduler.submit(spec, key, force)
+        return self._scheduler.submit(JobRequest.from_spec(spec), key, force)
 
     def _await_change(self, status: JobStatus, context: CallContext) -> JobStatus:
         remaining = context.time_remaining()
