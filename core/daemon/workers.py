@@ -114,11 +114,10 @@ class ProcessWorker:
                     message = connection.recv()
                 except EOFError:
                     raise self._died() from None
-                if message[0] == "progress":
-                    progress(message[1], message[2])
-                    continue
-                return _outcome(message)
-            if ready:
+                if message[0] != "progress":
+                    return _outcome(message)
+                progress(message[1], message[2])
+            elif ready:
                 raise self._died()
             if cancel_asked is None and cancelled():
                 cancel_asked = time.monotonic()
