@@ -307,11 +307,11 @@ class Scheduler:
 
     def _run(self, engine: Engine, runner: Runner, job: _LiveJob) -> None:
         try:
-            analysis = runner.run(job.job.request, lambda stage, fraction: self._progress(job, stage, fraction),
+            finished = runner.run(job.job.request, lambda stage, fraction: self._progress(job, stage, fraction),
                                   job.cancel.is_set)  # fmt: skip
-            key = analysis_key(spec_from_json(job.job.spec_json), analysis.media.fingerprint, engine)
-            self._store.put_analysis(key, analysis.media.fingerprint, engine.name, engine.version,
-                                     job.job.spec_json, analysis.to_json(indent=None))  # fmt: skip
+            key = analysis_key(spec_from_json(job.job.spec_json), finished.fingerprint, engine)
+            self._store.put_analysis(key, finished.fingerprint, engine.name, engine.version, job.job.spec_json,
+                                     finished.analysis_json)  # fmt: skip
         except AnalysisCancelled:
             with self._cond:
                 if job.cancel_reason == SHUTDOWN_NOTE:

@@ -59,7 +59,7 @@ def _holder(port: int) -> str:
             continue
         try:
             if any(str(link.readlink()) in inodes for link in (process / "fd").iterdir()):
-                command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                command = " ".join((process / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split())
                 return f" by pid {process.name} ({command[:80]})"
         except OSError:  # another user's process, or one that just ended
             continue

@@ -21,6 +21,7 @@ import pickle
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
@@ -50,10 +51,23 @@ class WorkerDiedError(ReelmarkError):
     status = "INTERNAL"
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A job's result as the store keeps it: the analysis as JSON text (made once, where the engine ran, and never
+    parsed again in the daemon) and its media's fingerprint (for the analysis key)."""
+
+    analysis_json: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> Finished:
+        return cls(analysis.to_json(indent=None), analysis.media.fingerprint)
+
+
 class Runner(Protocol):
     """Runs one job at a time for one slot of an engine's pool."""
 
-    def run(self, request: AnalysisRequest, progress: ProgressCallback, cancelled: CancelCheck) -> Analysis: ...
+    def run(self, request: AnalysisRequest, progress: ProgressCallback, cancelled: CancelCheck) -> Finished: ...
 
     def close(self) -> None: ...
 
@@ -79,8 +93,8 @@ class ThreadRunner:
     def __init__(self, engine: Engine):
         self._engine = engine
 
-    def run(self, request: AnalysisRequest, progress: ProgressCallback, cancelled: CancelCheck) -> Analysis:
-        return self._engine.analyze(request, progress=progress, cancelled=cancelled)
+    def run(self, request: AnalysisRequest, progress: ProgressCallback, cancelled: CancelCheck) -> Finished:
+        return Finished.of(self._engine.analyze(request, progress=progress, cancelled=cancelled))
 
     def close(self) -> None:
         """Nothing to stop: the slot's thread ends with the scheduler's queue."""
@@ -102,7 +116,7 @@ class ProcessWorker:
         """The worker's process id while it runs (for tests and logs)."""
         return None if self._process is None or not self._process.is_alive() else self._process.pid
 
-    def run(self, request: AnalysisRequest, progress: ProgressCallback, cancelled: CancelCheck) -> Analysis:
+    def run(self, request: AnalysisRequest, progress: ProgressCallback, cancelled: CancelCheck) -> Finished:
         connection = self._started()
         self._cancel.clear()
         connection.send(request)
@@ -180,11 +194,11 @@ class ProcessWorker:
         self._process, self._connection = None, None
 
 
-def _outcome(message: tuple[Any, ...]) -> Analysis:
+def _outcome(message: tuple[Any, ...]) -> Finished:
     """The job's result, or its error raised as the type the scheduler expects."""
     kind = message[0]
     if kind == "done":
-        return Analysis.from_json(message[1])
+        return message[1]
     if kind == "cancelled":
         raise AnalysisCancelled(message[1])
     raise StatusError(message[1], message[2])
@@ -223,7 +237,7 @@ def _analyse(engine: Engine, request: AnalysisRequest, connection: Connection, c
             connection.send(("progress", stage, fraction))
 
     try:
-        return ("done", engine.analyze(request, progress=progress, cancelled=cancelled).to_json(indent=None))
+        return ("done", Finished.of(engine.analyze(request, progress=progress, cancelled=cancelled)))
     except AnalysisCancelled as error:
         return ("cancelled", str(error))
     except ReelmarkError as error:
