@@ -21,6 +21,7 @@ Memory stays bounded: the sampler holds at most two decoded frames besides the d
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 Color = Literal["rgb", "luma"]
 Strategy = Literal["auto", "seek", "sequential"]
 Mode = Literal["all", "fps", "times", "keyframes"]
+
+log = logging.getLogger("reelmark.media.frames")
 
 MAX_SAMPLE_FPS = Fraction(1000)
 # Pixel formats whose first plane is 8-bit luma: read it in place, no conversion.
@@ -137,6 +140,8 @@ class FrameSampler:
         self.fps = self._checked_fps(fps) if fps is not None else None
         self.times = self._checked_times(times) if times is not None else None
         self.plan = self._plan(keyframes_only, strategy, max_side)
+        log.debug("decode plan: %s frames of %s, %s (%s), %s samples at %dx%d", self.plan.mode, self.path.name,
+                  self.plan.strategy, self.plan.reason, self.plan.estimated_samples or "?", *self.plan.output_size)  # fmt: skip
 
     @staticmethod
     def _checked_fps(fps: Fraction | int | float | str) -> Fraction:
