@@ -242,15 +242,15 @@ def _emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> N
     if fmt == "json":
         click.echo(f"wrote {plural(len(analysis.moments), 'moment')} ({counts or 'none'}) to {output}", err=True)
         return
-    clips = root.find_clips()
-    markers = sum(len(clip.markers) for clip in clips)
+    marked = [clip for clip in root.find_clips() if clip.markers]
+    markers = sum(len(clip.markers) for clip in marked)
     unmarked = sum(moment.kind not in MARKER_KINDS for moment in analysis.moments)
-    click.echo(f"wrote {plural(markers, 'marker')} on {plural(len(clips), 'clip')} ({timeline} timeline) to {output}, "
+    click.echo(f"wrote {plural(markers, 'marker')} on {plural(len(marked), 'clip')} ({timeline} timeline) to {output}, "
                f"from {plural(len(analysis.moments), 'moment')} ({counts or 'none'})", err=True)  # fmt: skip
     click.echo(f"  {fmt} keeps {FORMAT_KEEPS[fmt]}", err=True)
     if unmarked:
-        click.echo(f"  {plural(unmarked, 'reframe path')} {'is' if unmarked == 1 else 'are'} not a marker: "
-                   "write json or otio to keep them", err=True)  # fmt: skip
+        verb = "is not a marker" if unmarked == 1 else "are not markers"
+        click.echo(f"  {plural(unmarked, 'reframe path')} {verb}: write json or otio to keep them", err=True)
 
 
 def _with_model(engine: str, model: str | None, params: dict[str, str]) -> dict[str, str]:
