@@ -245,7 +245,7 @@ def _emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> N
     marked = [clip for clip in root.find_clips() if clip.markers]
     markers = sum(len(clip.markers) for clip in marked)
     unmarked = sum(moment.kind not in MARKER_KINDS for moment in analysis.moments)
-    click.echo(f"wrote {plural(markers, 'marker')} on {plural(len(marked), 'clip')} ({timeline} timeline) to {output}, "
+    click.echo(f"wrote {plural(markers, 'marker')} on {plural(len(marked), 'clip')} ({timeline} timeline) to {output} as {fmt}, "
                f"from {plural(len(analysis.moments), 'moment')} ({counts or 'none'})", err=True)  # fmt: skip
     click.echo(f"  {fmt} keeps {FORMAT_KEEPS[fmt]}", err=True)
     if unmarked:

@@ -2,7 +2,7 @@
 decoder on a hostile file, a model) costs one job instead of the daemon and every job in it.
 
 Each slot of an engine's pool is one long-lived child process, spawned (never forked: the daemon's gRPC threads
-must not be copied) and niced below the daemon, that builds its engine once and then runs one job at a time; a
+must not be copied) and niced to the lowest priority, that builds its engine once and then runs one job at a time; a
 GPU engine's single worker therefore keeps its model loaded between jobs. The daemon's thread for the slot sends
 the job as a plain `AnalysisRequest`, relays progress, turns a cancel into the engine's cooperative flag (and
 kills the process if the engine does not stop in time), and sees a dead process at once through its sentinel;
@@ -32,8 +32,8 @@ from reelmark.core.results import Analysis
 
 log = logging.getLogger("reelmark.daemon.workers")
 
-WORKER_NICENESS = 10
-"""How far below the daemon a worker runs, so RPCs are answered first when the cores are busy."""
+WORKER_NICENESS = 19
+"""The lowest CPU priority: RPCs are answered first when the cores are busy, analyses get every spare cycle."""
 CANCEL_KILL_S = 5.0
 """How long an engine gets to reach its next cancellation check before its worker is killed."""
 POLL_S = 0.1

@@ -166,6 +166,13 @@ def make_clips(folder: Path, count: int, frames: int) -> tuple[Path, list[Path]]
     return cached, others
 
 
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values) or [float("nan")]
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -199,6 +206,7 @@ def main() -> int:
         args = ("--http-address", "off", "--workers", str(options.analyses), "--max-queue", "64")
         with start_daemon_subprocess(folder / "store.sqlite3", args=args, log=subprocess.DEVNULL) as daemon:
             analyse(daemon.address, cached, [], errors)
+            rss_start = rss_bytes(daemon.process.pid)
             idle = run_phase(daemon.address, lookup, "open", options)
             walls: list[float] = []
             threads = [threading.Thread(target=analyse, args=(daemon.address, AnalysisRequest(clip, ANALYSIS_TASKS),
@@ -216,6 +224,7 @@ def main() -> int:
                 thread.join()
             closed = run_phase(daemon.address, lookup, "closed", options)
             health = run_phase(daemon.address, lookup, "health", options)
+            rss_end = rss_bytes(daemon.process.pid)
     errors += idle.errors + busy.errors + closed.errors + health.errors
 
     print(f"daemon load: {options.clients} clients in {options.processes} processes; open loop {options.rate:g} "
@@ -230,6 +239,8 @@ def main() -> int:
     lookups_per_s, health_per_s = closed.completed / options.seconds, health.completed / options.seconds
     print(f"\nclosed loop (saturation): cached look-ups {lookups_per_s:.0f}/s, bare health checks {health_per_s:.0f}/s; "
           f"ratio {lookups_per_s / health_per_s if health_per_s else float('nan'):.2f}")  # fmt: skip
+    print(f"daemon RSS (its own process, workers apart): {rss_start / 2**20:.0f} MiB after the first analysis → "
+          f"{rss_end / 2**20:.0f} MiB after every phase")  # fmt: skip
     for error in errors[:10]:
         print(f"error: {error}")
     return 1 if errors else 0
