@@ -11,20 +11,18 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from test_daemon_support import shots_request, start_daemon, tiny_clip
+from test_daemon_support import VariantEngine, shots_request, start_daemon, tiny_clip
 
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.client import DaemonClient
 from reelmark.core.daemon.errors import StatusError
 from reelmark.core.daemon.workers import WORKER_NICENESS, ProcessWorker
-from reelmark.core.engines import get_engine
-from reelmark.core.engines.base import AnalysisRequest, CancelCheck, EngineCapabilities, ProgressCallback
+from reelmark.core.engines.base import AnalysisRequest, CancelCheck, ProgressCallback
 from reelmark.core.media.synthetic import ClipSpec, write_clip
 from reelmark.core.results import Analysis
 
@@ -35,17 +33,7 @@ STUBBORN = "stubborn"
 """A hold file with this text makes the engine ignore cancellation, like native code that never returns."""
 
 
-class HoldingEngine:
-    def __init__(self, needs_gpu: bool) -> None:
-        self.inner = get_engine("signals")
-        self.name, self.version, self.needs_gpu = self.inner.name, self.inner.version, needs_gpu
-
-    def capabilities(self) -> EngineCapabilities:
-        return replace(self.inner.capabilities(), needs_gpu=self.needs_gpu)
-
-    def preflight(self, request: AnalysisRequest) -> None:
-        self.inner.preflight(request)
-
+class HoldingEngine(VariantEngine):
     def analyze(self, request: AnalysisRequest, progress: ProgressCallback | None = None,
                 cancelled: CancelCheck | None = None) -> Analysis:  # fmt: skip
         hold = Path(f"{request.media}.hold")
