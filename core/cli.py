@@ -104,9 +104,11 @@ def cli(verbose: bool) -> None:
       reelmark probe interview.mov --json
       reelmark demo --output-dir /tmp/reelmark-demo
     """
-    logging.basicConfig(level=logging.WARNING, format="%(relativeCreated)7.0f ms %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(relativeCreated)7.0f ms %(levelname)s %(name)s: %(message)s"))
     if verbose:  # reelmark's own steps only: libraries' debug chatter would bury them
-        logging.getLogger("reelmark").setLevel(logging.DEBUG)
+        handler.addFilter(lambda record: record.levelno >= logging.WARNING or record.name.startswith("reelmark"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
 @cli.command()

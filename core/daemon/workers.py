@@ -158,7 +158,7 @@ class ProcessWorker:
         if self._process is not None and self._process.is_alive() and self._connection is not None:
             return self._connection
         ours, theirs = self._context.Pipe()
-        level = logging.getLogger().getEffectiveLevel()
+        level = log.getEffectiveLevel()
         self._process = self._context.Process(
             target=_worker_main, args=(self._factory, self.name, theirs, self._cancel, level, os.getpid()),
             name=f"reelmark-{self.name}-worker", daemon=True,
@@ -209,7 +209,8 @@ def _worker_main(factory: EngineFactory, name: str, connection: Connection, canc
     """The worker process: build the engine once, then run the jobs it is sent until told to stop."""
     os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the daemon decides for us
-    logging.basicConfig(level=log_level, format=f"%(asctime)s %(levelname)s %(name)s[worker {os.getpid()}]: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s %(levelname)s %(name)s[worker {os.getpid()}]: %(message)s")
+    logging.getLogger("reelmark").setLevel(log_level)  # the daemon's level for reelmark, libraries stay quiet
     engine = factory(name)
 
     def cancelled() -> bool:
