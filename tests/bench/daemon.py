@@ -5,9 +5,10 @@ analyses one small clip. Clients then run in several processes (`--processes`, e
 share of the clients, each client on its own channel), so that no client shares a GIL with the daemon or with
 most other clients:
 
-1. open loop, idle: `--clients` clients each send a cached look-up (GetAnalysis by spec: fingerprint memo, store
-   read, message) `--rate` times a second on a fixed schedule, spread evenly, for `--seconds`. Latency counts
-   from the scheduled send, so a late answer also delays (and is charged to) the next call;
+1. open loop, idle: `--clients` clients each send a bare health check (the floor this machine allows), then a
+   cached look-up (GetAnalysis by spec: fingerprint memo, store read, message), `--rate` times a second on a
+   fixed schedule, spread evenly, for `--seconds` each. Latency counts from the scheduled send, so a late answer
+   also delays (and is charged to) the next call;
 2. open loop, busy: the same while `--analyses` uncached analyses run (started just before, in the daemon's
    worker processes); the report says how many were still running when the window closed;
 3. closed loop: the same clients send cached look-ups back to back for `--seconds`, then bare gRPC health checks
@@ -56,7 +57,8 @@ class Load:
     """One phase's instructions to a client process."""
 
     mode: str
-    """'open' (fixed schedule), 'closed' (back to back) or 'health' (closed loop of health checks)."""
+    """'open' (cached look-ups on a fixed schedule), 'open-health' (health checks on that schedule), 'closed'
+    (look-ups back to back) or 'health' (health checks back to back)."""
     clients: list[int]
     """Global indices of this process's clients (they set each client's offset in the schedule)."""
     total_clients: int
@@ -79,13 +81,16 @@ async def _client(address: str, lookup: api.GetAnalysisRequest, load: Load, inde
         health = health_pb2_grpc.HealthStub(channel)
         await channel.channel_ready()
         end = load.start_at + load.seconds
-        if load.mode == "open":
+        if load.mode.startswith("open"):
             period = 1.0 / load.rate
             scheduled = load.start_at + period * index / load.total_clients
             while scheduled < end:
                 await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
                 try:
-                    await stub.GetAnalysis(lookup, timeout=30)
+                    if load.mode == "open-health":
+                        await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=30)
+                    else:
+                        await stub.GetAnalysis(lookup, timeout=30)
                     result.latencies.append(time.monotonic() - scheduled)
                 except grpc.RpcError as error:
                     result.errors.append(f"lookup: {error.code().name} {error.details()}")
@@ -193,8 +198,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase (default 10)")
     parser.add_argument("--processes", type=int, default=5, help="client processes (default 5)")
     parser.add_argument("--analyses", type=int, default=5, help="analyses running during the busy phase (default 5)")
-    parser.add_argument("--analysis-frames", type=int, default=3000,
-                        help="frames per analysed clip, enough to outlast the busy phase (default 3000: 2 min)")
+    parser.add_argument("--analysis-frames", type=int, default=7500,
+                        help="frames per analysed clip, enough to outlast the busy phase (default 7500: 5 min at 25 fps)")
     options = parser.parse_args()
 
     errors: list[str] = []
@@ -207,6 +212,7 @@ def main() -> int:
         with start_daemon_subprocess(folder / "store.sqlite3", args=args, log=subprocess.DEVNULL) as daemon:
             analyse(daemon.address, cached, [], errors)
             rss_start = rss_bytes(daemon.process.pid)
+            floor = run_phase(daemon.address, lookup, "open-health", options)
             idle = run_phase(daemon.address, lookup, "open", options)
             walls: list[float] = []
             threads = [threading.Thread(target=analyse, args=(daemon.address, AnalysisRequest(clip, ANALYSIS_TASKS),
@@ -225,7 +231,7 @@ def main() -> int:
             closed = run_phase(daemon.address, lookup, "closed", options)
             health = run_phase(daemon.address, lookup, "health", options)
             rss_end = rss_bytes(daemon.process.pid)
-    errors += idle.errors + busy.errors + closed.errors + health.errors
+    errors += floor.errors + idle.errors + busy.errors + closed.errors + health.errors
 
     print(f"daemon load: {options.clients} clients in {options.processes} processes; open loop {options.rate:g} "
           f"look-ups/s each ({options.clients * options.rate:g}/s in all) for {options.seconds:g} s per phase")  # fmt: skip
@@ -233,8 +239,9 @@ def main() -> int:
     print("  clients, daemon and its workers share the machine's CPUs\n")
     print("| open loop | answered | p50 ms | p99 ms | max ms | errors | |")
     print("|---|---|---|---|---|---|---|")
-    print(latency_line("idle daemon", idle, options))
-    print(latency_line(f"{options.analyses} analyses running", busy, options,
+    print(latency_line("bare health checks, idle daemon (the machine's floor)", floor, options))
+    print(latency_line("cached look-ups, idle daemon", idle, options))
+    print(latency_line(f"cached look-ups, {options.analyses} analyses running", busy, options,
                        f"{still_running} still running at the end; analyses took {statistics.median(walls or [float('nan')]):.1f} s (median)"))  # fmt: skip
     lookups_per_s, health_per_s = closed.completed / options.seconds, health.completed / options.seconds
     print(f"\nclosed loop (saturation): cached look-ups {lookups_per_s:.0f}/s, bare health checks {health_per_s:.0f}/s; "
