@@ -1,12 +1,12 @@
 """The job queue: analyses run in engine worker processes, never on the threads that answer RPCs.
 
 Each engine gets its own pool of workers (a GPU engine exactly one, since two jobs would fight over its memory)
-fed from its own queue; each worker is a long-lived, niced process (see `workers`) driven by one thread here.
-Jobs hold a plain, picklable `JobRequest`; protobuf stays at the service. the number of jobs waiting across all pools is bounded, and a full queue refuses new
-work at once instead of piling it up. Progress comes from the engine's own callback; cancellation is
-cooperative (the engine polls a flag between units of work), and a worker that ignores it is killed. Every state change is written to the store, so
-a restart finds every job; progress steps live in memory only. A worker that dies fails
-its job with the reason, and the next job gets a fresh worker.
+fed from its own queue; each worker is a long-lived, niced process (see `workers`) driven by one thread here, and
+jobs hold a plain, picklable `JobRequest` (protobuf stays at the service). The number of jobs waiting across all
+pools is bounded, and a full queue refuses new work at once instead of piling it up. Progress comes from the
+engine's own callback; cancellation is cooperative (the engine polls a flag between units of work), and a worker
+that ignores it is killed. A worker that dies fails its job with the reason, and the next job gets a fresh one.
+Every state change is written to the store, so a restart finds every job; progress steps live in memory only.
 
 Watchers (WatchJob streams, Ground calls) wait on one condition variable and compare a job's `version`, which
 moves on each state change and each progress step of at least 1 %.
@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,7 +29,9 @@ from reelmark.core.api.convert import engine_name, request_from_spec
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.daemon.cache import analysis_key
 from reelmark.core.daemon.errors import NotFoundError, QueueFullError, ShuttingDownError, log_unexpected
-from reelmark.core.daemon.workers import ProcessWorker, Runner, ThreadRunner, can_run_in_process, unexpected_failure
+from reelmark.core.daemon.workers import (
+    EngineFactory, ProcessWorker, Runner, ThreadRunner, can_run_in_process, unexpected_failure,
+)  # fmt: skip
 from reelmark.core.engines.base import AnalysisCancelled, AnalysisRequest, Engine
 from reelmark.core.errors import ReelmarkError
 from reelmark.core.store import (
@@ -46,7 +47,6 @@ CANCEL_WAIT_S = 10.0
 """How long cancelled jobs get to reach the engine's next check at shutdown."""
 SHUTDOWN_NOTE = "re-queued: the daemon was stopped during the job; it runs again when the daemon restarts"
 
-EngineFactory = Callable[[str], Engine]
 
 
 @dataclass(frozen=True)

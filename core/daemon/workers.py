@@ -119,7 +119,10 @@ class ProcessWorker:
     def run(self, request: AnalysisRequest, progress: ProgressCallback, cancelled: CancelCheck) -> Finished:
         connection = self._started()
         self._cancel.clear()
-        connection.send(request)
+        try:
+            connection.send(request)
+        except OSError:  # it died between jobs
+            raise self._died() from None
         cancel_asked: float | None = None
         while True:
             ready = wait([connection, self._process.sentinel], timeout=POLL_S)
@@ -144,12 +147,11 @@ class ProcessWorker:
 
     def close(self) -> None:
         """Ask an idle worker to exit; kill one that does not (it may be inside native code)."""
-        if self._process is None:
+        if self._process is None or self._connection is None:
             return
         try:
-            assert self._connection is not None
             self._connection.send(None)
-        except OSError:
+        except OSError:  # already gone
             pass
         self._process.join(STOP_WAIT_S)
         self._kill()
