@@ -21,6 +21,7 @@ import opentimelineio as otio
 
 from reelmark.bridge.clock import MediaClock
 from reelmark.bridge.colours import colour_for
+from reelmark.core.report import format_score
 from reelmark.core.results import Analysis, Moment
 from reelmark.core.times import time_to_json
 
@@ -47,7 +48,7 @@ def marker_comment(moment: Moment) -> str:
     """What an editor reads in the marker's note: the text, the score, the query, then the id tag."""
     parts = [moment.text] if moment.text else []
     if moment.score is not None:
-        parts.append(f"score {moment.score:.2f}")
+        parts.append(f"score {format_score(moment.score)}")
     if moment.query:
         parts.append(f"query: {moment.query}")
     parts.append(id_tag(moment.id))

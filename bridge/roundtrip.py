@@ -66,10 +66,12 @@ class RoundTripReport:
 
     def summary(self) -> str:
         """One line per clip, then the totals: what an editor needs to see which clips got no markers and why."""
-        lines = [f"{'status':<14} {'markers':>7}  {'clip':<32} detail"]
+        lines = [f"{'status':<14} {'markers':>12}  {'clip':<32} detail"]
         for item in self.clips:
-            markers = f"{item.added}" + (f" (-{item.replaced})" if item.replaced else "") if item.status == "marked" else "-"
-            lines.append(f"{item.status:<14} {markers:>7}  {item.clip[:32]:<32} {item.detail}")
+            markers = f"{item.added}" + (f" ({item.replaced} old)" if item.replaced else "") if item.status == "marked" else "-"
+            lines.append(f"{item.status:<14} {markers:>12}  {item.clip[:32]:<32} {item.detail}")
+        if any(item.replaced for item in self.clips):
+            lines.append("markers: added now (old: reelmark's markers from an earlier run, replaced; yours are untouched)")
         counts = ", ".join(f"{self.count(status)} {status}" for status in ("marked", "missing media", "failed", "skipped"))
         lines.append(f"{len(self.clips)} clips: {counts}")
         lines.extend(f"note: {note}" for note in self.notes)

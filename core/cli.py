@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from reelmark.core.results import Analysis
 
 ENGINES = ("signals", "vlm")
+log = logging.getLogger("reelmark.cli")
 
 
 class UserError(click.ClickException):
@@ -66,7 +68,22 @@ class ClockTimeType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
+class ParamsHelpCommand(click.Command):
+    """A command whose help ends with every engine option (`--param`) and its default, read from the engines'
+    options dataclasses when help is shown (they import numpy and PyAV, too slow for every start-up)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from reelmark.core.param_help import engine_options
+
+        for engine, options in engine_options().items():
+            with formatter.section(f"{engine} engine options (--param NAME=VALUE), with defaults"):
+                formatter.write_dl([(f"{name}={default}", meaning) for name, default, meaning in options])
+        super().format_epilog(ctx, formatter)
+
+
 CLOCK_TIME = ClockTimeType()
+QUERY_HELP = ("What to look for, in words; repeat for several. Read by --task ground, track, transcript and ask; "
+              "with no --task, --query means --task ground, and with tasks that read no query it is refused.")  # fmt: skip
 MODEL = click.option("--model", metavar="PATH_OR_ID",
                      help="vlm engine: a local model folder or a Hugging Face id already fetched (`reelmark models pull`).")
 DAEMON = click.option("--daemon", metavar="HOST:PORT",
@@ -87,7 +104,11 @@ def cli(verbose: bool) -> None:
       reelmark probe interview.mov --json
       reelmark demo --output-dir /tmp/reelmark-demo
     """
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(relativeCreated)7.0f ms %(levelname)s %(name)s: %(message)s"))
+    if verbose:  # reelmark's own steps only: libraries' debug chatter would bury them
+        handler.addFilter(lambda record: record.levelno >= logging.WARNING or record.name.startswith("reelmark"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
 @cli.command()
@@ -108,27 +129,28 @@ def probe(media: Path, as_json: bool, count_frames: bool) -> None:
     click.echo(json.dumps(info.to_dict(), indent=2) if as_json else format_probe(info))
 
 
-@cli.command()
+@cli.command(cls=ParamsHelpCommand)
 @click.argument("media", type=click.Path(path_type=Path))
 @click.option("--engine", type=click.Choice(ENGINES), default="signals", show_default=True,
               help="signals: any CPU, nothing to download. vlm: a vision-language model on a GPU (needs --model).")
 @click.option("--task", "tasks", multiple=True, type=click.Choice([task.value for task in Task]),
               help="What to find; repeat for several. Default: the engine's standard set "
-                   "(signals: shots, people, activity, highlights).")
+                   "(signals: shots, people, activity, highlights), or ground when --query is given.")
 @click.option("--query", "queries", multiple=True, metavar="TEXT",
-              help="What to look for, in words (ground, track, transcript, ask); repeat for several. "
-                   "signals knows: person, face, speech, silence, loud, activity, shot change, 'says: <text>'.")
+              help=QUERY_HELP + " signals knows: person, face, speech, silence, loud, activity, shot change, "
+                   "'says: <text>'.")
 @click.option("--start", type=CLOCK_TIME, help="Analyse from this media time: seconds or [hh:]mm:ss[.fff].")
 @click.option("--end", type=CLOCK_TIME, help="Analyse up to this media time (past the end means to the end).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=lambda _c, _p, v: _parse_params(v),
               help="An engine option, e.g. highlight_count=3 or reframe_aspects=9:16,1:1; repeat for several. "
-                   "A wrong name lists the valid ones.")
+                   "A wrong name lists the valid ones; every option and its default is listed below.")
 @MODEL
 @DAEMON
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result here instead of standard output.")
 @click.option("--format", "output_format", type=click.Choice(list(FORMATS)),
-              help="Output format. Default: from the output file's extension, else json. NLE formats: otio, "
+              help="Output format. Default: from the output file's extension (.json .otio .xml .edl .fcpxml; "
+                   "another extension needs --format), json on standard output. NLE formats: otio, "
                    "resolve-otio (DaVinci Resolve), fcp7xml (Premiere Pro), edl, fcpxml.")
 @click.option("--timeline", type=click.Choice(TIMELINE_KINDS), default="analysis", show_default=True,
               help="For NLE formats: the clip with a marker per moment, the highlight reel, or the split segments.")
@@ -161,12 +183,9 @@ def analyze(
     """
     from reelmark.core.engines import AnalysisRequest
 
-    chosen_format = output_format or format_for_path(output)
-    needs_query = sorted(task for task in tasks if Task(task) in QUERY_TASKS)
-    if needs_query and not queries:
-        raise click.UsageError(f"--task {needs_query[0]} needs at least one --query")
+    chosen_format = _output_format(output, output_format)
     params = _with_model(engine, model, params)
-    request = AnalysisRequest(media, tuple(Task(task) for task in tasks), queries, start, end, params)
+    request = AnalysisRequest(media, _tasks_for(tasks, queries), queries, start, end, params)
     with _progress_bar() as progress:
         analysis = _analyser(engine, daemon, progress)(request)
     _emit(analysis, output, chosen_format, timeline)
@@ -174,18 +193,66 @@ def analyze(
         click.echo(f"note: {diagnostic}", err=True)
 
 
-def _emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> None:
-    """Write the analysis (or the timeline built from it) to `output` atomically, or print it."""
-    from reelmark.bridge.writers import render
+def _tasks_for(tasks: tuple[str, ...], queries: tuple[str, ...]) -> tuple[Task, ...]:
+    """The tasks asked for; with queries and no task, ground. A query task without a query, or queries that no
+    chosen task reads, is a usage error rather than a silently ignored option."""
+    chosen = tuple(Task(task) for task in tasks)
+    if queries and not chosen:
+        return (Task.GROUND,)
+    readers = [task.value for task in chosen if task in QUERY_TASKS]
+    if readers and not queries:
+        raise click.UsageError(f"--task {readers[0]} needs at least one --query")
+    if queries and not readers:
+        raise click.UsageError(f"--query is read only by --task {', '.join(sorted(t.value for t in QUERY_TASKS))}; "
+                               "add one of them, or drop --query")  # fmt: skip
+    return chosen
 
-    data = render(analysis, fmt, timeline)
+
+def _output_format(output: Path | None, output_format: str | None) -> str:
+    """--format, else the output file's extension, else json on standard output; an extension that names no
+    format is refused, so `-o out.txt` never silently gets JSON."""
+    if output_format is not None or output is None:
+        return output_format or "json"
+    found = format_for_path(output, default="")
+    if not found:
+        extensions = " ".join(sorted(set(FORMATS.values())))
+        raise click.UsageError(f"cannot tell the format from {output.name!r}: use one of {extensions}, or name it "
+                               "with --format")  # fmt: skip
+    return found
+
+
+def _emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> None:
+    """Write the analysis (or the timeline built from it) to `output` atomically, or print it; then say what
+    the file holds: for an NLE format, the markers it got and what that format keeps."""
+    from reelmark.core.report import FORMAT_KEEPS, plural
+
+    if fmt == "json":
+        data = (analysis.to_json() + "\n").encode("utf-8")
+    else:
+        from reelmark.bridge.timelines import MARKER_KINDS, TIMELINES
+        from reelmark.bridge.writers import render_timeline
+
+        if timeline not in TIMELINES:
+            raise ReelmarkError(f"unknown timeline {timeline!r}; choose one of {', '.join(TIMELINES)}")
+        root = TIMELINES[timeline](analysis)
+        data = render_timeline(root, fmt)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
     write_atomically(output, data)
     counts = ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(m.kind.value for m in analysis.moments).items()))
-    what = "moments" if fmt == "json" else f"moments as {fmt} ({timeline} timeline)"
-    click.echo(f"wrote {len(analysis.moments)} {what} ({counts or 'none'}) to {output}", err=True)
+    if fmt == "json":
+        click.echo(f"wrote {plural(len(analysis.moments), 'moment')} ({counts or 'none'}) to {output}", err=True)
+        return
+    marked = [clip for clip in root.find_clips() if clip.markers]
+    markers = sum(len(clip.markers) for clip in marked)
+    unmarked = sum(moment.kind not in MARKER_KINDS for moment in analysis.moments)
+    click.echo(f"wrote {plural(markers, 'marker')} on {plural(len(marked), 'clip')} ({timeline} timeline) to {output} as {fmt}, "
+               f"from {plural(len(analysis.moments), 'moment')} ({counts or 'none'})", err=True)  # fmt: skip
+    click.echo(f"  {fmt} keeps {FORMAT_KEEPS[fmt]}", err=True)
+    if unmarked:
+        verb = "is not a marker" if unmarked == 1 else "are not markers"
+        click.echo(f"  {plural(unmarked, 'reframe path')} {verb}: write json or otio to keep them", err=True)
 
 
 def _with_model(engine: str, model: str | None, params: dict[str, str]) -> dict[str, str]:
@@ -228,9 +295,38 @@ def _progress_bar() -> Iterator[Callable[[str, float], None]]:
     console = Console(stderr=True)
     columns = (TextColumn("{task.description:<16}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
+    timer = _StageTimer()
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         bar = progress.add_task("starting", total=1.0)
-        yield lambda stage, fraction: progress.update(bar, description=stage, completed=fraction)
+
+        def update(stage: str, fraction: float) -> None:
+            timer(stage)
+            progress.update(bar, description=stage, completed=fraction)
+
+        yield update
+    timer.finish()
+
+
+class _StageTimer:
+    """Logs (at -v) each stage the engine or the daemon reports, with how long it took."""
+
+    def __init__(self) -> None:
+        self.started = self.stage_started = time.perf_counter()
+        self.stage = ""
+
+    def __call__(self, stage: str) -> None:
+        if stage == self.stage:
+            return
+        now = time.perf_counter()
+        if self.stage:
+            log.debug("stage %r done in %.2f s", self.stage, now - self.stage_started)
+        if stage:
+            log.debug("stage %r started", stage)
+        self.stage, self.stage_started = stage, now
+
+    def finish(self) -> None:
+        self("")
+        log.debug("finished in %.2f s", time.perf_counter() - self.started)
 
 
 @cli.command()
@@ -255,19 +351,20 @@ def export(analysis_file: Path, output: Path, output_format: str | None, timelin
     if not analysis_file.is_file():
         raise click.BadParameter(f"{analysis_file} is not a file", param_hint="ANALYSIS")
     analysis = Analysis.from_json(analysis_file.read_text(encoding="utf-8"))
-    _emit(analysis, output, output_format or format_for_path(output), timeline)
+    _emit(analysis, output, _output_format(output, output_format), timeline)
 
 
-@cli.command()
+@cli.command(cls=ParamsHelpCommand)
 @click.argument("timeline_in", metavar="TIMELINE_IN", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the marked timeline; by default in the input's format.")
 @click.option("--engine", type=click.Choice(ENGINES), default="signals", show_default=True, help="Which engine analyses.")
 @click.option("--task", "tasks", multiple=True, type=click.Choice([task.value for task in Task]),
-              help="What to find in each clip; repeat for several. Default: the engine's standard set.")
-@click.option("--query", "queries", multiple=True, metavar="TEXT", help="What to look for, in words; repeat for several.")
+              help="What to find in each clip; repeat for several. Default: the engine's standard set, or ground "
+                   "when --query is given.")
+@click.option("--query", "queries", multiple=True, metavar="TEXT", help=QUERY_HELP)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=lambda _c, _p, v: _parse_params(v),
-              help="An engine option, as for `analyze`.")
+              help="An engine option, as for `analyze` (every option and its default is listed below).")
 @MODEL
 @DAEMON
 @click.option("--media-root", "media_roots", multiple=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -304,9 +401,7 @@ def roundtrip(
     from reelmark.bridge.roundtrip import roundtrip as run_roundtrip
     from reelmark.core.times import exact_rate
 
-    needs_query = sorted(task for task in tasks if Task(task) in QUERY_TASKS)
-    if needs_query and not queries:
-        raise click.UsageError(f"--task {needs_query[0]} needs at least one --query")
+    chosen_tasks = _tasks_for(tasks, queries)
     try:
         rate = exact_rate(edl_rate) if edl_rate else None
     except ValueError as error:
@@ -315,7 +410,7 @@ def roundtrip(
     params = _with_model(engine, model, params)
     with _progress_bar() as progress:
         report = run_roundtrip(
-            timeline_in, output, analyse, tasks=tuple(Task(task) for task in tasks), queries=queries, params=params,
+            timeline_in, output, analyse, tasks=chosen_tasks, queries=queries, params=params,
             media_roots=media_roots, output_format=output_format, edl_rate=rate, progress=progress,
         )  # fmt: skip
     click.echo(report.summary(), err=True)

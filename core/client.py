@@ -11,6 +11,7 @@ callers handle them like any other reelmark error. The token defaults to `$REELM
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -32,6 +33,8 @@ from reelmark.core.daemon.security import LOCAL_TOKEN_ENV, TOKEN_ENV
 from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
 from reelmark.core.results import Analysis
 
+log = logging.getLogger("reelmark.client")
+
 MAX_RESPONSE_BYTES = 64 << 20
 DAEMON_START_TIMEOUT_S = 60.0
 Reply = TypeVar("Reply")
@@ -52,6 +55,7 @@ class DaemonClient:
     def __init__(self, address: str, token: str | None = None):
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._address = address
         self._channel = grpc.insecure_channel(address, options=[("grpc.max_receive_message_length", MAX_RESPONSE_BYTES)])
         self._stub = service_pb2_grpc.ReelmarkStub(self._channel)
 
@@ -65,10 +69,16 @@ class DaemonClient:
         self._channel.close()
 
     def _call(self, method: Callable[..., Reply], request: Any, timeout: float | None = None) -> Reply:
+        started = time.perf_counter()
         try:
-            return method(request, metadata=self._metadata, timeout=timeout)
+            reply = method(request, metadata=self._metadata, timeout=timeout)
         except grpc.RpcError as error:
+            log.debug("daemon %s: %s failed after %.1f ms (%s)", self._address, type(request).__name__,
+                      (time.perf_counter() - started) * 1000, error.code().name)  # type: ignore[attr-defined]
             raise status_error(error) from None
+        log.debug("daemon %s: %s answered in %.1f ms", self._address, type(request).__name__,
+                  (time.perf_counter() - started) * 1000)  # fmt: skip
+        return reply
 
     def engines(self) -> list[api.EngineInfo]:
         return list(self._call(self._stub.ListEngines, api.ListEnginesRequest()).engines)
@@ -80,6 +90,7 @@ class DaemonClient:
 
     def watch(self, job_id: str, timeout: float | None = None) -> Iterator[api.JobEvent]:
         """The job's events until it ends; a job that fails or is cancelled raises its status at the end."""
+        log.debug("daemon %s: watching job %s", self._address, job_id)
         try:
             yield from self._stub.WatchJob(api.WatchJobRequest(job_id=job_id), metadata=self._metadata, timeout=timeout)
         except grpc.RpcError as error:

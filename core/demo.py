@@ -11,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from reelmark.core.media.synthetic import AudioSegment, ClipSpec, ClipTruth, SubtitleCue, write_clip
+from reelmark.core.report import format_score
 from reelmark.core.results import Analysis
 from reelmark.core.tasks import Task
 from reelmark.core.times import format_clock_time
@@ -58,7 +59,7 @@ def summarise(analysis: Analysis) -> str:
     lines = [f"{len(analysis.moments)} moments from engine {analysis.engine.name} {analysis.engine.version}:"]
     for moment in analysis.moments:
         span = f"{format_clock_time(moment.span.start)}–{format_clock_time(moment.span.end)}"
-        score = "" if moment.score is None else f"  score {moment.score:.2f}"
+        score = "" if moment.score is None else f"  score {format_score(moment.score)}"
         extra = f"  ({moment.text})" if moment.text else ""
         lines.append(f"  {span}  {moment.kind.value:<11} {moment.label}{score}{extra}")
     lines.extend(f"  note: {diagnostic}" for diagnostic in analysis.diagnostics)

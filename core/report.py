@@ -62,6 +62,25 @@ def format_probe(info: MediaInfo) -> str:
     for sidecar in info.sidecar_subtitles:
         lines.append(f"  sidecar      {Path(sidecar).name}")
     created = info.video.creation_time if info.video is not None and info.video.creation_time else info.creation_time
-    if created is not None:
-        lines.append(f"  created      {created.isoformat()}")
+    lines.append(f"  created      {'unknown' if created is None else created.isoformat()}")
     return "\n".join(lines)
+
+
+def format_score(score: float) -> str:
+    """Two decimals, but never a non-zero score shown as 0.00: small ones keep two significant digits (0.0012)."""
+    return f"{score:.2f}" if score == 0 or abs(score) >= 0.005 else f"{score:.2g}"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 moment`, `2 moments`, `0 moments` (nouns here all take an s)."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+FORMAT_KEEPS = {
+    "otio": "everything: markers with range, colour, comment and metadata; reframe paths in clip metadata",
+    "resolve-otio": "markers with range, colour (orange as Sand) and comment; Resolve reads no metadata",
+    "fcp7xml": "markers with range, name, comment and Premiere's eight colours; no reframe paths",
+    "edl": "each marker's start frame, colour and upper-cased name only (no duration, comment or reframe paths)",
+    "fcpxml": "markers with range and name; three colours, no comment or reframe paths",
+}
+"""What each NLE format keeps of an analysis, in one line (the writers' docstrings and the README say more)."""

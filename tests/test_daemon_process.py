@@ -1,7 +1,7 @@
 """The daemon as a process: `kill -9` mid-job and restart, graceful SIGTERM, and its commands.
 
 These start `python -m reelmark.core.daemon serve` through the client's `start_daemon_subprocess`, on free
-loopback ports with a store in a temp folder, and analyse a clip long enough (30 s) that a job is still running
+loopback ports with a store in a temp folder, and analyse a clip long enough (2 minutes) that a job is still running
 when the test acts on it.
 """
 
@@ -26,7 +26,7 @@ __all__ = ["start_daemon", "tiny_clip"]  # fixtures, imported for pytest
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_clip(tmp_path_factory.mktemp("long") / "long.mp4", ClipSpec(frame_count=750, cuts=(300,), gop=25)).path
+    return write_clip(tmp_path_factory.mktemp("long") / "long.mp4", ClipSpec(frame_count=3000, cuts=(1200,), gop=25)).path
 
 
 def _running_job(client: DaemonClient, clip: Path) -> str:

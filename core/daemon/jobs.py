@@ -1,10 +1,12 @@
-"""The job queue: analyses run on engine worker threads, never on the threads that answer RPCs.
+"""The job queue: analyses run in engine worker processes, never on the threads that answer RPCs.
 
 Each engine gets its own pool of workers (a GPU engine exactly one, since two jobs would fight over its memory)
-fed from its own queue; the number of jobs waiting across all pools is bounded, and a full queue refuses new
-work at once instead of piling it up. Progress comes from the engine's own callback; cancellation is
-cooperative (the engine polls a flag between units of work). Every state change is written to the store, so
-a restart finds every job; progress steps live in memory only.
+fed from its own queue; each worker is a long-lived, niced process (see `workers`) driven by one thread here, and
+jobs hold a plain, picklable `JobRequest` (protobuf stays at the service). The number of jobs waiting across all
+pools is bounded, and a full queue refuses new work at once instead of piling it up. Progress comes from the
+engine's own callback; cancellation is cooperative (the engine polls a flag between units of work), and a worker
+that ignores it is killed. A worker that dies fails its job with the reason, and the next job gets a fresh one.
+Every state change is written to the store, so a restart finds every job; progress steps live in memory only.
 
 Watchers (WatchJob streams, Ground calls) wait on one condition variable and compare a job's `version`, which
 moves on each state change and each progress step of at least 1 %.
@@ -18,7 +20,6 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +29,10 @@ from reelmark.core.api.convert import engine_name, request_from_spec
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.daemon.cache import analysis_key
 from reelmark.core.daemon.errors import NotFoundError, QueueFullError, ShuttingDownError, log_unexpected
-from reelmark.core.engines.base import AnalysisCancelled, Engine
+from reelmark.core.daemon.workers import (
+    EngineFactory, ProcessWorker, Runner, ThreadRunner, can_run_in_process, unexpected_failure,
+)  # fmt: skip
+from reelmark.core.engines.base import AnalysisCancelled, AnalysisRequest, Engine
 from reelmark.core.errors import ReelmarkError
 from reelmark.core.store import (
     CANCELLED, FAILED, FINISHED_STATES, QUEUED, RUNNING, SUCCEEDED, JobRecord, Store, now,
@@ -43,7 +47,6 @@ CANCEL_WAIT_S = 10.0
 """How long cancelled jobs get to reach the engine's next check at shutdown."""
 SHUTDOWN_NOTE = "re-queued: the daemon was stopped during the job; it runs again when the daemon restarts"
 
-EngineFactory = Callable[[str], Engine]
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,25 @@ class JobStatus:
         return self.record.state in FINISHED_STATES
 
 
+@dataclass(frozen=True)
+class JobRequest:
+    """What a job runs, as plain picklable values: the engine, its request, and the spec as stored JSON (which
+    a restart re-reads and the API echoes back)."""
+
+    engine: str
+    request: AnalysisRequest
+    spec_json: str
+
+    @classmethod
+    def from_spec(cls, spec: api.AnalysisSpec) -> JobRequest:
+        """The job for a checked spec (its media path already resolved and allowed)."""
+        return cls(engine_name(spec), request_from_spec(spec, Path(spec.media_path)), spec_to_json(spec))
+
+
 @dataclass
 class _LiveJob:
     record: JobRecord
-    spec: api.AnalysisSpec
+    job: JobRequest
     key: str = ""
     """The analysis key it will produce ("" for jobs recovered from the store)."""
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -83,7 +101,7 @@ class _LiveJob:
 @dataclass
 class _Pool:
     engine: Engine
-    workers: int
+    runners: list[Runner]
     queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -119,7 +137,11 @@ class Scheduler:
         return self._pool(name).engine
 
     def workers(self, name: str) -> int:
-        return self._pool(name).workers
+        return len(self._pool(name).runners)
+
+    def runners(self, name: str) -> list[Runner]:
+        """The pool's worker slots (a test kills a `ProcessWorker`'s process through its pid)."""
+        return list(self._pool(name).runners)
 
     def _pool(self, name: str) -> _Pool:
         # A lock of its own: making an engine can import heavy modules, and job updates must not wait for it.
@@ -128,9 +150,15 @@ class Scheduler:
             if pool is None:
                 engine = self._engine_factory(name)
                 workers = 1 if engine.capabilities().needs_gpu else self._cpu_workers
-                pool = self._pools[name] = _Pool(engine, workers)
-                for index in range(workers):
-                    thread = threading.Thread(target=self._work, args=(pool,), name=f"engine-{name}-{index}", daemon=True)
+                isolated = can_run_in_process(self._engine_factory)
+                runners: list[Runner] = [ProcessWorker(self._engine_factory, name) if isolated else ThreadRunner(engine)
+                                         for _ in range(workers)]  # fmt: skip
+                log.info("engine %s: %d worker %s", name, workers, "process(es)" if isolated else
+                         "thread(s) in the daemon (its factory cannot be sent to a process)")  # fmt: skip
+                pool = self._pools[name] = _Pool(engine, runners)
+                for index, runner in enumerate(runners):
+                    thread = threading.Thread(target=self._work, args=(pool, runner), name=f"engine-{name}-{index}",
+                                              daemon=True)  # fmt: skip
                     pool.threads.append(thread)
                     thread.start()
             return pool
@@ -141,15 +169,15 @@ class Scheduler:
         """Re-queue what a previous daemon left unfinished; returns how many jobs were queued again."""
         jobs = self._store.recover()
         for record in jobs:
-            spec = spec_from_json(record.spec_json)
             try:
                 pool = self._pool(record.engine)
+                job = JobRequest.from_spec(spec_from_json(record.spec_json))
             except ReelmarkError as error:
                 self._store.save_job(replace(record, state=FAILED, finished_at=now(), error_code=error.status,
                                              error_message=str(error)))  # fmt: skip
                 continue
             with self._cond:
-                self._jobs[record.id] = _LiveJob(record, spec)
+                self._jobs[record.id] = _LiveJob(record, job)
                 self._queued += 1
             pool.queue.put(record.id)
         log.info("recovered %d unfinished job(s) from the store", len(jobs))
@@ -179,15 +207,17 @@ class Scheduler:
         for pool in pools:
             for thread in pool.threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
+            for runner in pool.runners:
+                runner.close()
         return not any(thread.is_alive() for pool in pools for thread in pool.threads)
 
     # --- submitting and querying ------------------------------------------------------------------------------
 
-    def submit(self, spec: api.AnalysisSpec, key: str, force: bool) -> JobStatus:
-        """Queue a checked spec (its media path already resolved and allowed) that will produce analysis `key`;
-        unless forced, a request for a result already being produced gets that job instead of a second one."""
-        pool = self._pool(engine_name(spec))
-        record = JobRecord(id=f"j-{uuid.uuid4().hex[:16]}", engine=engine_name(spec), spec_json=spec_to_json(spec),
+    def submit(self, request: JobRequest, key: str, force: bool) -> JobStatus:
+        """Queue a job that will produce analysis `key`; unless forced, a request for a result already being
+        produced gets that job instead of a second one."""
+        pool = self._pool(request.engine)
+        record = JobRecord(id=f"j-{uuid.uuid4().hex[:16]}", engine=request.engine, spec_json=request.spec_json,
                            force=force)  # fmt: skip
         with self._cond:
             if self._closing:
@@ -201,23 +231,23 @@ class Scheduler:
                     "(reelmark jobs, reelmark cancel), or restart the daemon with a larger --max-queue"
                 )
             self._store.add_job(record)
-            job = self._jobs[record.id] = _LiveJob(record, spec, key)
+            job = self._jobs[record.id] = _LiveJob(record, request, key)
             self._in_flight[key] = record.id
             self._queued += 1
         pool.queue.put(record.id)
         log.info("job %s queued (engine %s)", record.id, record.engine)
         return job.status()
 
-    def add_cached(self, spec: api.AnalysisSpec, analysis_id: str) -> JobStatus:
+    def add_cached(self, request: JobRequest, analysis_id: str) -> JobStatus:
         """A job that is done before it starts: the store already holds its result."""
         stamp = now()
         record = JobRecord(
-            id=f"j-{uuid.uuid4().hex[:16]}", engine=engine_name(spec), spec_json=spec_to_json(spec), state=SUCCEEDED,
+            id=f"j-{uuid.uuid4().hex[:16]}", engine=request.engine, spec_json=request.spec_json, state=SUCCEEDED,
             analysis_id=analysis_id, cached=True, created_at=stamp, started_at=stamp, finished_at=stamp,
         )  # fmt: skip
         self._store.add_job(record)
         with self._cond:
-            job = self._jobs[record.id] = _LiveJob(record, spec, fraction=1.0)
+            job = self._jobs[record.id] = _LiveJob(record, request, fraction=1.0)
             self._retire(job)
         return job.status()
 
@@ -261,7 +291,7 @@ class Scheduler:
 
     # --- running ----------------------------------------------------------------------------------------------
 
-    def _work(self, pool: _Pool) -> None:
+    def _work(self, pool: _Pool, runner: Runner) -> None:
         while (job_id := pool.queue.get()) is not None:
             with self._cond:
                 job = self._jobs.get(job_id)
@@ -273,16 +303,15 @@ class Scheduler:
                 self._bump(job)
             self._store.save_job(job.record)
             log.info("job %s running (attempt %d)", job.record.id, job.record.attempts)
-            self._run(pool.engine, job)
+            self._run(pool.engine, runner, job)
 
-    def _run(self, engine: Engine, job: _LiveJob) -> None:
+    def _run(self, engine: Engine, runner: Runner, job: _LiveJob) -> None:
         try:
-            request = request_from_spec(job.spec, Path(job.spec.media_path))
-            analysis = engine.analyze(request, progress=lambda stage, fraction: self._progress(job, stage, fraction),
-                                      cancelled=job.cancel.is_set)  # fmt: skip
-            key = analysis_key(job.spec, analysis.media.fingerprint, engine)
-            self._store.put_analysis(key, analysis.media.fingerprint, engine.name, engine.version,
-                                     spec_to_json(job.spec), analysis.to_json(indent=None))  # fmt: skip
+            finished = runner.run(job.job.request, lambda stage, fraction: self._progress(job, stage, fraction),
+                                  job.cancel.is_set)  # fmt: skip
+            key = analysis_key(spec_from_json(job.job.spec_json), finished.fingerprint, engine)
+            self._store.put_analysis(key, finished.fingerprint, engine.name, engine.version, job.job.spec_json,
+                                     finished.analysis_json)  # fmt: skip
         except AnalysisCancelled:
             with self._cond:
                 if job.cancel_reason == SHUTDOWN_NOTE:
@@ -295,10 +324,8 @@ class Scheduler:
                 self._finish(job, FAILED, error=(error.status, str(error)))
         except Exception as error:  # an engine bug: keep the daemon alive and say so
             log_unexpected(log, f"job {job.record.id} ({engine.name} engine)")
-            message = (f"the {engine.name} engine failed unexpectedly ({type(error).__name__}: {error}); "
-                       "please report it with the daemon's -v log")  # fmt: skip
             with self._cond:
-                self._finish(job, FAILED, error=("INTERNAL", message))
+                self._finish(job, FAILED, error=("INTERNAL", unexpected_failure(engine.name, error)))
         else:
             with self._cond:
                 job.fraction = 1.0

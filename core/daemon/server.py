@@ -20,6 +20,7 @@ from pathlib import Path
 from reelmark.core.daemon.gateway import GatewayServer
 from reelmark.core.daemon.grpc_server import GrpcServer
 from reelmark.core.daemon.jobs import EngineFactory, Scheduler
+from reelmark.core.daemon.ports import PortInUseError, check_port_free
 from reelmark.core.daemon.security import DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, make_guard, split_address
 from reelmark.core.daemon.service import ReelmarkService
 from reelmark.core.engines import ENGINE_NAMES, get_engine
@@ -74,11 +75,25 @@ class Daemon:
         return None if self._http is None else self._http.address
 
     def start(self) -> Daemon:
+        """Bind both ports (a taken one raises `PortInUseError`, one line naming the port and the flag), re-queue
+        unfinished jobs, then serve."""
+        try:
+            check_port_free(self.config.address, "gRPC", "--address")
+            if self.config.http_address:
+                check_port_free(self.config.http_address, "JSON over HTTP", "--http-address")
+            self._grpc = GrpcServer(self.service, self.guard, self.config.address)
+            if self.config.http_address:
+                host, port = split_address(self.config.http_address)
+                self._http = GatewayServer(self.service, self.guard, host, port, self.config.cors_origins)
+        except OSError as error:  # taken between the check and the bind
+            self.store.close()
+            raise PortInUseError(f"cannot start the daemon: {error}; choose other ports with --address and "
+                                 "--http-address") from None  # fmt: skip
+        except PortInUseError:
+            self.store.close()
+            raise
         self.scheduler.recover()
-        self._grpc = GrpcServer(self.service, self.guard, self.config.address)
-        if self.config.http_address:
-            host, port = split_address(self.config.http_address)
-            self._http = GatewayServer(self.service, self.guard, host, port, self.config.cors_origins)
+        if self._http is not None:
             self._http.start()
         self._grpc.start()
         log.info("serving gRPC on %s%s; store schema v%d", self.address,

@@ -19,7 +19,7 @@ from reelmark.core.api.v1 import analysis_pb2 as wire
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.daemon.cache import Fingerprints, analysis_key
 from reelmark.core.daemon.errors import DeadlineExceededError, NotFoundError, QueueFullError, StatusError
-from reelmark.core.daemon.jobs import JobStatus, Scheduler, spec_from_json, spec_to_json
+from reelmark.core.daemon.jobs import JobRequest, JobStatus, Scheduler, spec_from_json
 from reelmark.core.daemon.security import Guard
 from reelmark.core.errors import EngineUnavailableError, InvalidRequestError, ReelmarkError
 from reelmark.core.results import Analysis
@@ -215,10 +215,11 @@ class ReelmarkService:
         key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
         if not force and self._store.has_analysis(key):
             # The same request again gets the cached job it got before, rather than a new row each time.
-            earlier = self._store.cached_job(key, spec_to_json(spec))
-            return self._scheduler.status(earlier.id) if earlier is not None else self._scheduler.add_cached(spec, key)
+            request = JobRequest.from_spec(spec)
+            earlier = self._store.cached_job(key, request.spec_json)
+            return self._scheduler.status(earlier.id) if earlier is not None else self._scheduler.add_cached(request, key)
         probe(spec.media_path)
-        return self._scheduler.submit(spec, key, force)
+        return self._scheduler.submit(JobRequest.from_spec(spec), key, force)
 
     @contextmanager
     def _waiting_slot(self, method: str) -> Iterator[None]:

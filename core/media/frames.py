@@ -35,6 +35,7 @@ queue.
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 import statistics
 from collections import deque
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
 Color = Literal["rgb", "luma", "ycbcr"]
 Strategy = Literal["auto", "seek", "sequential"]
 Mode = Literal["all", "fps", "times", "keyframes"]
+
+log = logging.getLogger("reelmark.media.frames")
 
 MAX_SAMPLE_FPS = Fraction(1000)
 REORDER_WINDOW = 4
@@ -164,6 +167,8 @@ class FrameSampler:
         self.fps = self._checked_fps(fps) if fps is not None else None
         self.times = self._checked_times(times) if times is not None else None
         self.plan = self._plan(keyframes_only, strategy, max_side)
+        log.debug("decode plan: %s frames of %s, %s (%s), %s samples at %dx%d", self.plan.mode, self.path.name,
+                  self.plan.strategy, self.plan.reason, self.plan.estimated_samples or "?", *self.plan.output_size)  # fmt: skip
 
     @staticmethod
     def _checked_fps(fps: Fraction | int | float | str) -> Fraction:

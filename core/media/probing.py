@@ -79,12 +79,18 @@ def _tag(metadata: dict[str, str], key: str) -> str | None:
 
 
 def _parse_creation_time(text: str | None) -> datetime | None:
+    """The tag's time, or None when absent, unreadable or 1970-01-01T00:00:00: the zero that cameras and muxers
+    write when they do not know (FFmpeg shows QuickTime's zero that way), which means "unknown", not 1970."""
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return None if moment.replace(tzinfo=None) == UNSET_CREATION_TIME else moment
+
+
+UNSET_CREATION_TIME = datetime(1970, 1, 1)
 
 
 def _parse_matroska_duration(text: str | None) -> Fraction | None:

@@ -209,6 +209,10 @@ def _run_tasks(
             moments += search_transcript(
                 context.cues, queries, padding_s=context.params.transcript_padding_s, end=context.end
             )
+            if not context.cues:
+                from reelmark.core.engines.signals.transcript import no_subtitles_reason
+
+                context.diagnostics.append(no_subtitles_reason(context.info))
         elif task is Task.GROUND:
             from reelmark.core.engines.signals.grounding import ground
 

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reelmark.core.media.subtitles import Cue
+from reelmark.core.media.subtitles import SIDECAR_EXTENSIONS, Cue
+from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Moment, MomentKind, TimeSpan
 from reelmark.core.times import as_fraction
 
@@ -48,6 +49,19 @@ MAX_PHRASE_GAP_S = Fraction(2)
 """Consecutive cues further apart than this are separate utterances: a phrase does not run across them."""
 
 _TOKEN = re.compile(r"\w+")
+
+
+def no_subtitles_reason(info: MediaInfo) -> str:
+    """Why transcript search had nothing to search in `info`'s file, and what to add."""
+    sidecars = "/".join(SIDECAR_EXTENSIONS)
+    name = os.path.basename(info.path)
+    stem = os.path.splitext(name)[0]
+    if info.sidecar_subtitles or any(stream.is_text for stream in info.subtitles):
+        return f"transcript search: {name}'s subtitles have no cue in the analysed range"
+    streams = ("its subtitle streams are bitmaps (no text)" if info.subtitles
+               else "it has no subtitle stream")  # fmt: skip
+    return (f"transcript search found nothing to search in {name}: {streams} and there is no {sidecars} sidecar "
+            f"beside it; add one (e.g. {stem}.srt next to the file) and analyse again")
 
 
 @dataclass(frozen=True)

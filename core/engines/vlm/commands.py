@@ -32,16 +32,20 @@ def list_models() -> None:
     import json
 
     from huggingface_hub import scan_cache_dir
+    from huggingface_hub.constants import HF_HUB_CACHE
     from huggingface_hub.errors import CacheNotFound
 
     from reelmark.core.engines.vlm.families import supported_model_types
 
+    empty = (f"no vlm checkpoints in the Hugging Face cache ({HF_HUB_CACHE}) yet; fetch one with "
+             "`reelmark models pull Qwen/Qwen2.5-VL-7B-Instruct`, or pass a local folder to --model")  # fmt: skip
     try:
         cache = scan_cache_dir()
-    except CacheNotFound as error:
-        click.echo(f"no Hugging Face cache to list ({error})")
+    except CacheNotFound:  # its message is about the library's cache_dir argument, which a user never sees
+        click.echo(empty)
         return
     supported = set(supported_model_types())
+    listed = 0
     for repo in sorted(cache.repos, key=lambda item: item.repo_id):
         if repo.repo_type != "model":
             continue
@@ -50,4 +54,7 @@ def list_models() -> None:
             model_type = json.loads(config.read_text()).get("model_type") if config.is_file() else None
             if model_type in supported:
                 click.echo(f"{repo.repo_id}\t{model_type}\t{revision.commit_hash[:12]}\t{revision.snapshot_path}")
+                listed += 1
                 break
+    if not listed:
+        click.echo(empty)

@@ -8,7 +8,9 @@ the config's `model_type`. Dtype and device: bf16 on a CUDA GPU, fp32 on CPU. Wi
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 from reelmark.core.engines.vlm.families import FamilyAdapter, adapter_for, supported_model_types
 from reelmark.core.engines.vlm.video import VisionGeometry
 from reelmark.core.errors import EngineUnavailableError
+
+log = logging.getLogger("reelmark.vlm.loader")
 
 NO_MODEL = (
     "the vlm engine needs a model: pass --model PATH_OR_ID (a checkpoint folder, or a Hugging Face id fetched "
@@ -97,8 +101,13 @@ class ModelCache:
             key = (str(folder), device)
             if self._loaded is None or self._key != key:
                 self._loaded = None  # free the old one first: two 7B models rarely fit together
+                started = time.perf_counter()
+                log.debug("loading model %s from %s on %s", spec, folder, device)
                 self._loaded = load_model(spec, folder, device)
                 self._key = key
+                log.debug("loaded model %s in %.1f s", spec, time.perf_counter() - started)
+            else:
+                log.debug("model %s already loaded on %s", spec, device)
             return self._loaded
 
 
