@@ -6,13 +6,15 @@ marker per moment in the clip's own source time. Nothing else is touched: clips,
 names, ranges, the user's markers and all metadata go back to the adapter as they were read, so the only
 changes besides reelmark's markers are the losses the output adapter documents (`writers`). Clips on audio
 tracks are left alone (their picture, if any, is marked on the video track); clips whose media is missing or
-unreadable are reported and left untouched.
+unreadable are reported and left untouched. An EDL written as an EDL is not regenerated but patched
+(`edl.patch_locators`), so everything but reelmark's `LOC` lines stays byte for byte.
 
 Analyses are cached by file, range, engine, tasks, queries and params: a clip used five times is analysed once.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -27,13 +29,16 @@ from reelmark.bridge.media_lookup import MediaLookup
 from reelmark.bridge.reading import LoadedTimeline, read_timeline
 from reelmark.bridge.timelines import add_markers
 from reelmark.bridge.formats import format_for_path
-from reelmark.bridge.writers import TARGETS, write_timeline
+from reelmark.bridge.writers import TARGETS, patch_edl, render_timeline
 from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
 from reelmark.core.errors import ReelmarkError, TimelineFormatError
+from reelmark.core.files import check_writable, write_atomically
 from reelmark.core.media.probing import probe
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Analysis
 from reelmark.core.tasks import Task
+
+log = logging.getLogger(__name__)
 
 Analyser = Callable[[AnalysisRequest], Analysis]
 """Runs one analysis: the engine in-process, or a daemon client."""
@@ -136,11 +141,19 @@ def roundtrip(
     media_roots: tuple[Path, ...] = (),
     output_format: str | None = None,
     edl_rate: Fraction | None = None,
+    ignore_timecode_mismatch: bool = False,
     progress: ProgressCallback | None = None,
 ) -> RoundTripReport:
-    """Read `source`, mark every clip it can, write `output` (atomically) and say what happened to each clip."""
-    loaded = read_timeline(source, edl_rate)
+    """Read `source`, mark every clip it can, write `output` (atomically) and say what happened to each clip.
+
+    Before any analysis, the output is checked: its folder must take a file, and the timeline as read must render
+    in the output format, so a format limit or a read-only folder fails in seconds, not after hours of analysis.
+    A clip that fails, for whatever reason, is reported as failed and the others go on.
+    """
+    loaded = read_timeline(source, edl_rate, ignore_timecode_mismatch)
     fmt = output_format_for(loaded, Path(output), output_format)
+    check_writable(Path(output))
+    render_output(loaded, fmt)
     lookup = MediaLookup(Path(source).resolve().parent, tuple(Path(root) for root in media_roots))
     report = RoundTripReport(Path(source), Path(output), loaded.format, fmt)
     cached = analyse if isinstance(analyse, CachedAnalyser) else CachedAnalyser(analyse)
@@ -150,7 +163,7 @@ def roundtrip(
             progress(clip.name or "clip", done / max(1, len(work)))
         report.clips.append(_mark_clip(timeline, track, clip, lookup, cached, tasks, queries, params or {}))
     report.notes.extend(lookup.notes)
-    write_timeline(loaded.root, Path(output), fmt, loaded.edl_rate)
+    write_atomically(Path(output), render_output(loaded, fmt))
     if progress:
         progress("written", 1.0)
     return report
@@ -184,9 +197,19 @@ def _mark_clip(
         return outcome("failed", f"the clip has no usable range ({error})", media=found.path)
     except ReelmarkError as error:
         return outcome("failed", str(error), media=found.path)
+    except Exception as error:  # noqa: BLE001 - one clip's bug must not lose every other clip's analysis
+        log.exception("analysing clip %r of %s failed", clip.name, found.path)
+        return outcome("failed", f"reelmark failed on this clip ({type(error).__name__}: {error}); please report it", media=found.path)
     replaced = remove_reelmark_markers(clip)
     added = add_markers(clip, analysis, clock)
     return outcome("marked", found.reason, media=found.path, added=added, replaced=replaced)
+
+
+def render_output(loaded: LoadedTimeline, fmt: str) -> bytes:
+    """The output file: an EDL read from an EDL is patched (only reelmark's `LOC` lines change); others are written."""
+    if loaded.format == "edl" and fmt == "edl":
+        return patch_edl(loaded.path.read_text(encoding="utf-8-sig"), loaded.root, loaded.edl_rate).encode("utf-8")
+    return render_timeline(loaded.root, fmt, loaded.edl_rate)
 
 
 def _skip_reason(track: otio.schema.Track, clip: otio.schema.Clip) -> str | None:

@@ -138,12 +138,22 @@ def write_edl(root: Root, rate: Fraction | None = None) -> str:
     for clip in cut_list.find_clips():
         clip.markers[:] = []
     start = round_fraction(from_rational_time(marked.global_start_time) * rate) if marked.global_start_time else 0
-    if start:
-        # The adapter starts record time at zero and writes a gap as record time without an event.
+    if start and all(track.source_range is None for track in cut_list.tracks):
+        # The adapter starts record time at zero (or where its own reader trimmed a track) and writes a gap as
+        # record time without an event.
         for track in cut_list.tracks:
             track.insert(0, otio.schema.Gap(duration=otio.opentime.RationalTime(start, float(rate))))
     text = adapter_write(cut_list, "cmx_3600", "EDL", rate=float(rate))
     return patch_locators(with_frame_code_mode(text, rate), marked, rate, only_reelmark=False)
+
+
+def patch_edl(original: str, root: Root, rate: Fraction | None) -> str:
+    """The original EDL text with reelmark's `LOC` lines replaced by those of `root` (read from that text)."""
+    if not isinstance(root, otio.schema.Timeline):
+        raise TimelineFormatError("an EDL holds one sequence; write a collection as otio or fcpxml")
+    marked = root.deepcopy()
+    _tag_names(marked)
+    return patch_locators(original, marked, rate or Fraction(24), only_reelmark=True)
 
 
 def write_fcpxml(root: Root) -> str:
@@ -219,10 +229,6 @@ def render(analysis: Analysis, fmt: str, timeline: str = "analysis") -> bytes:
 
 def write_analysis(analysis: Analysis, path: Path, fmt: str, timeline: str = "analysis") -> Path:
     return write_atomically(Path(path), render(analysis, fmt, timeline))
-
-
-def write_timeline(root: Root, path: Path, fmt: str, edl_rate: Fraction | None = None) -> Path:
-    return write_atomically(Path(path), render_timeline(root, fmt, edl_rate))
 
 
 def _unknown_format(fmt: str, known: dict[str, object]) -> str:
