@@ -8,7 +8,8 @@ Media comes at any rate (10, 12.5, 15, 179/6, 120 fps, VFR on its average grid);
   FCP adapter writes each `<timecode>` (the sequence's and each file's start) through the same SMPTE conversion:
   a timeline whose timecodes are at another rate is conformed as a whole to the EDL rates; others are kept.
 - FCPXML writes rational frame durations, but the FCPX adapter knows only 24000/1001, 24, 25, 30000/1001, 30,
-  50, 60000/1001 and 60 fps (and reads NTSC durations back truncated to whole rates).
+  50, 60000/1001 and 60 fps, and reads NTSC durations back truncated to whole rates (29 for 29.97): NTSC media
+  stays NTSC, every other rate is conformed to a whole rate (24, 25, 30, 50, 60).
 
 A timeline time at any other rate is converted to the format's rate this way: the smallest rate of the format that
 is a whole multiple of the source rate (12.5 → 25, 10 and 15 → 30, 12 → 24, 16 → 48, 20 → 60), so every source
@@ -31,14 +32,18 @@ SMPTE_RATES = (*_NTSC, Fraction(24), Fraction(25), Fraction(30), Fraction(48), F
 """What EDL timecode and FCP7 XML (through the FCP adapter) can hold."""
 FCPXML_RATES = tuple(rate for rate in SMPTE_RATES if rate not in (Fraction(48), Fraction(48000, 1001)))
 """What the FCPX adapter's frame-duration table holds."""
-FORMAT_RATES = {"edl": SMPTE_RATES, "fcp7xml": SMPTE_RATES, "fcpxml": FCPXML_RATES}
+FCPXML_TARGETS = tuple(rate for rate in FCPXML_RATES if rate.denominator == 1)
+"""What other rates become in FCPXML: whole rates only, because the adapter reads NTSC durations back truncated."""
+FORMAT_RATES = {"edl": (SMPTE_RATES, SMPTE_RATES), "fcp7xml": (SMPTE_RATES, SMPTE_RATES), "fcpxml": (FCPXML_RATES, FCPXML_TARGETS)}
+"""Per format: the rates it keeps as they are, and the rates other rates are conformed to."""
 
 
-def conform_rate(rate: Fraction, supported: tuple[Fraction, ...]) -> Fraction:
-    """The rate a format writes for a source `rate` (see the module docstring for the rule)."""
-    if rate in supported:
+def conform_rate(rate: Fraction, fmt: str) -> Fraction:
+    """The rate format `fmt` writes for a source `rate` (see the module docstring for the rule)."""
+    kept, targets = FORMAT_RATES[fmt]
+    if rate in kept:
         return rate
-    ordered = sorted(supported)
+    ordered = sorted(targets)
     multiples = [candidate for candidate in ordered if (candidate / rate).denominator == 1]
     if multiples:
         return multiples[0]
@@ -52,19 +57,19 @@ def conform_rate(rate: Fraction, supported: tuple[Fraction, ...]) -> Fraction:
     return [candidate for candidate in ordered if (candidate.denominator == 1001) == ntsc][-1]
 
 
-def conform_time(time: otio.opentime.RationalTime, supported: tuple[Fraction, ...]) -> otio.opentime.RationalTime:
+def conform_time(time: otio.opentime.RationalTime, fmt: str) -> otio.opentime.RationalTime:
     """`time` at the rate the format holds, on the nearest frame of that rate (unchanged if already supported)."""
     rate = exact_rate(time.rate)
-    target = conform_rate(rate, supported)
+    target = conform_rate(rate, fmt)
     if target == rate:
         return time
     return otio.opentime.RationalTime(round_fraction(from_rational_time(time) * target), float(target))
 
 
-def conform_range(span: otio.opentime.TimeRange, supported: tuple[Fraction, ...]) -> otio.opentime.TimeRange:
+def conform_range(span: otio.opentime.TimeRange, fmt: str) -> otio.opentime.TimeRange:
     """Start and end each on the nearest frame of the format's rate, so neighbouring ranges stay back to back."""
-    start = conform_time(span.start_time, supported)
-    end = conform_time(span.end_time_exclusive(), supported)
+    start = conform_time(span.start_time, fmt)
+    end = conform_time(span.end_time_exclusive(), fmt)
     if start.rate == span.start_time.rate and end.rate == span.start_time.rate:
         return span
     return otio.opentime.TimeRange(start, otio.opentime.RationalTime(end.value - start.value, start.rate))
@@ -72,14 +77,14 @@ def conform_range(span: otio.opentime.TimeRange, supported: tuple[Fraction, ...]
 
 def conform_timeline(root: otio.core.SerializableObject, fmt: str) -> list[str]:
     """Move every time in `root` (changed in place: pass a copy) to a rate `fmt` holds; returns what changed."""
-    supported = FORMAT_RATES.get(fmt)
-    if supported is None:
+    if fmt not in FORMAT_RATES:
         return []
+    supported = FORMAT_RATES[fmt][0]
     changed: dict[Fraction, Fraction] = {}
 
     def note(time: otio.opentime.RationalTime) -> None:
         rate = exact_rate(time.rate)
-        target = conform_rate(rate, supported)
+        target = conform_rate(rate, fmt)
         if target != rate:
             changed[rate] = target
 
@@ -89,21 +94,21 @@ def conform_timeline(root: otio.core.SerializableObject, fmt: str) -> list[str]:
             continue
         if timeline.global_start_time is not None:
             note(timeline.global_start_time)
-            timeline.global_start_time = conform_time(timeline.global_start_time, supported)
+            timeline.global_start_time = conform_time(timeline.global_start_time, fmt)
         for item in [timeline.tracks, *timeline.tracks.find_children()]:
             if getattr(item, "source_range", None) is not None:
                 note(item.source_range.start_time)
-                item.source_range = conform_range(item.source_range, supported)
+                item.source_range = conform_range(item.source_range, fmt)
             if isinstance(item, otio.schema.Transition):
                 note(item.in_offset)
-                item.in_offset = conform_time(item.in_offset, supported)
-                item.out_offset = conform_time(item.out_offset, supported)
+                item.in_offset = conform_time(item.in_offset, fmt)
+                item.out_offset = conform_time(item.out_offset, fmt)
             reference = getattr(item, "media_reference", None)
             if reference is not None and reference.available_range is not None:
                 note(reference.available_range.start_time)
-                reference.available_range = conform_range(reference.available_range, supported)
+                reference.available_range = conform_range(reference.available_range, fmt)
             for marker in getattr(item, "markers", ()):
-                marker.marked_range = conform_range(marker.marked_range, supported)
+                marker.marked_range = conform_range(marker.marked_range, fmt)
     return [f"{float(source):g} fps written at {_rate_text(target)} fps" for source, target in sorted(changed.items())]
 
 

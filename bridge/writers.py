@@ -22,7 +22,7 @@ from reelmark.bridge.markers import id_tag, reelmark_id
 from reelmark.bridge.resolve_shape import to_resolve_shape
 from reelmark.bridge.timelines import TIMELINES
 from reelmark.bridge.edl import patch_locators, with_frame_code_mode
-from reelmark.bridge.rates import FORMAT_RATES, conform_rate, conform_timeline
+from reelmark.bridge.rates import conform_rate, conform_timeline
 from reelmark.core.errors import InvalidRequestError, ReelmarkError, TimelineFormatError
 from reelmark.core.files import write_atomically
 from reelmark.core.results import Analysis
@@ -133,7 +133,7 @@ def write_edl(root: Root, rate: Fraction | None = None) -> str:
     conform_timeline(marked, "edl")
     _tag_names(marked)
     first = _first_clip_rate(marked)
-    rate = conform_rate(exact_rate(rate) if rate else first or Fraction(24), FORMAT_RATES["edl"])
+    rate = conform_rate(exact_rate(rate) if rate else first or Fraction(24), "edl")
     cut_list = marked.deepcopy()
     for clip in cut_list.find_clips():
         clip.markers[:] = []
