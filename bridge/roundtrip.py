@@ -25,6 +25,7 @@ import opentimelineio as otio
 
 from reelmark.bridge.clock import MediaClock
 from reelmark.bridge.fcp7_patch import CannotPatch, patch_fcp7
+from reelmark.bridge.fcpxml_patch import document_clips, patch_fcpxml
 from reelmark.bridge.markers import remove_reelmark_markers
 from reelmark.bridge.media_lookup import MediaLookup
 from reelmark.bridge.reading import LoadedTimeline, read_timeline
@@ -159,32 +160,64 @@ def roundtrip(
     lookup = MediaLookup(Path(source).resolve().parent, tuple(Path(root) for root in media_roots))
     report = RoundTripReport(Path(source), Path(output), loaded.format, fmt)
     cached = analyse if isinstance(analyse, CachedAnalyser) else CachedAnalyser(analyse)
-    work = [(timeline, track, clip) for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()]
-    for done, (timeline, track, clip) in enumerate(work):
+    fcpxml = document_clips(loaded.path.read_bytes()) if loaded.format == "fcpxml" else None
+    work = [
+        Place(timeline.name, track.name or track.kind, track.kind, clip)
+        for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()
+    ]  # fmt: skip
+    if fcpxml is not None and fmt == "fcpxml":
+        work = [Place(item.where, "video" if item.video else "audio", _kind(item.video), item.clip, item.skip) for item in fcpxml[1]]
+    for done, place in enumerate(work):
         if progress:
-            progress(clip.name or "clip", done / max(1, len(work)))
-        report.clips.append(_mark_clip(timeline, track, clip, lookup, cached, tasks, queries, params or {}))
+            progress(place.clip.name or "clip", done / max(1, len(work)))
+        report.clips.append(_mark_clip(place, lookup, cached, tasks, queries, params or {}))
+    if fcpxml is not None and fmt != "fcpxml":
+        report.clips.extend(
+            ClipOutcome(item.where, "-", item.clip.name, "skipped", "outside any project, so not in this output; write FCPXML to mark it")
+            for item in fcpxml[1] if not item.where.startswith("project")
+        )  # fmt: skip
     report.notes.extend(lookup.notes)
-    write_atomically(Path(output), render_output(loaded, fmt, report.notes))
+    if fcpxml is not None and fmt == "fcpxml":
+        data = patch_fcpxml(loaded.path.read_bytes(), *fcpxml)
+    else:
+        data = render_output(loaded, fmt, report.notes)
+    write_atomically(Path(output), data)
     if progress:
         progress("written", 1.0)
     return report
 
 
+@dataclass(frozen=True)
+class Place:
+    """A clip to mark and where it is: the timeline (or FCPXML project, event, compound clip) and track."""
+
+    timeline: str
+    track: str
+    kind: str
+    """An `otio.schema.TrackKind`."""
+    clip: otio.schema.Clip
+    skip: str | None = None
+    """Why the clip is not analysed, when the reader already knows."""
+
+
+def _kind(video: bool) -> str:
+    return otio.schema.TrackKind.Video if video else otio.schema.TrackKind.Audio
+
+
 def _mark_clip(
-    timeline: otio.schema.Timeline,
-    track: otio.schema.Track,
-    clip: otio.schema.Clip,
+    place: Place,
     lookup: MediaLookup,
     analyse: CachedAnalyser,
     tasks: tuple[Task, ...],
     queries: tuple[str, ...],
     params: dict[str, Any],
 ) -> ClipOutcome:
-    def outcome(status: ClipStatus, detail: str, **extra: Any) -> ClipOutcome:
-        return ClipOutcome(timeline.name, track.name or track.kind, clip.name, status, detail, **extra)
+    clip = place.clip
 
-    skip = _skip_reason(track, clip)
+    def outcome(status: ClipStatus, detail: str, **extra: Any) -> ClipOutcome:
+        return ClipOutcome(place.timeline, place.track, clip.name, status, detail, **extra)
+
+    skip = place.skip or _skip_reason(place.kind, clip)
     if skip:
         return outcome("skipped", skip)
     found = lookup.find(clip)
@@ -222,8 +255,8 @@ def render_output(loaded: LoadedTimeline, fmt: str, notes: list[str]) -> bytes:
     return render_timeline(loaded.root, fmt, loaded.edl_rate)
 
 
-def _skip_reason(track: otio.schema.Track, clip: otio.schema.Clip) -> str | None:
-    if track.kind != otio.schema.TrackKind.Video:
+def _skip_reason(kind: str, clip: otio.schema.Clip) -> str | None:
+    if kind != otio.schema.TrackKind.Video:
         return "on an audio track"
     if isinstance(clip.media_reference, otio.schema.GeneratorReference):
         return "a generator (colour, bars, titles), not media"

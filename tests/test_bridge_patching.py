@@ -238,3 +238,42 @@ def test_unwritable_output_fails_before_any_analysis(media_30fps: ClipTruth, tmp
     blocker.write_text("not a folder")
     with pytest.raises(ReelmarkError, match="cannot write"):
         roundtrip(source, blocker / "out.otio", refuse_analysis)  # refuse_analysis would fail the test if called
+
+
+_FCPXML_OURS = re.compile(rb"^[ \t]*<marker [^>]*\[reelmark m-[0-9a-f]{16}\]\"/>\r?\n", re.MULTILINE)
+_FCPXML_OPENED = re.compile(rb"(<(asset-clip|clip) [^<>]*)>\r?\n[ \t]*</\2>")
+
+
+def test_fcpxml_round_trip_marks_every_clip_in_the_document(media_30fps: ClipTruth, tmp_path: Path) -> None:
+    """Projects, compound clips and event clips outside any project; everything else byte for byte."""
+    source = CORPUS / "timelines" / "fcpxml" / "fcpx_example.fcpxml"
+    if not source.is_file():
+        pytest.skip(f"corpus timeline missing: {source}")
+    names = [f"IMG_{number}.MOV" for number in ("0233", "0268", "0513", "0687", "0715", "0740", "0857", "0858")]
+    root = media_root_with(tmp_path, media_30fps.path, *names)
+    output = tmp_path / "marked.fcpxml"
+    report = roundtrip(source, output, signals(), media_roots=(root,))
+    assert report.count("failed") == 0 and report.count("missing media") == 0, report.summary()
+    assert {clip.timeline for clip in report.clips if clip.status == "marked"} >= {
+        "event OpenTimeline_Event", "project OpenTimeline_Project", "compound clip compound_clip_1"
+    }
+    assert all(clip.detail for clip in report.clips if clip.status == "skipped")
+    data = output.read_bytes()
+    assert len(_FCPXML_OURS.findall(data)) == sum(clip.added for clip in report.clips)
+    # Outside reelmark's markers, the only change is an empty element opened to hold them.
+    restored = _FCPXML_OPENED.sub(rb"\1/>", _FCPXML_OURS.sub(b"", data))
+    assert restored == source.read_bytes()
+    back = read_timeline(output)  # the adapter still reads it, with our markers on its clips
+    assert any(reelmark_id(marker) for clip in back.root.find_clips() for marker in clip.markers)
+    again = tmp_path / "again.fcpxml"
+    roundtrip(output, again, signals(), media_roots=(root,))
+    assert again.read_bytes() == data
+
+
+def test_fcpxml_event_clips_are_reported_when_the_output_cannot_hold_them(tmp_path: Path) -> None:
+    source = CORPUS / "timelines" / "fcpxml" / "fcpx_example.fcpxml"
+    if not source.is_file():
+        pytest.skip(f"corpus timeline missing: {source}")
+    report = roundtrip(source, tmp_path / "out.otio", refuse_analysis)
+    outside = [clip for clip in report.clips if clip.timeline.startswith("event")]
+    assert outside and all(clip.status == "skipped" and "outside any project" in clip.detail for clip in outside)
