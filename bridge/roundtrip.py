@@ -4,9 +4,10 @@ For each clip on a video track (nested stacks included): find its media (`media_
 file the clip uses through the engine API, remove the markers reelmark put there before (`markers`), and add one
 marker per moment in the clip's own source time. Nothing else is touched: clips, gaps, transitions, effects,
 names, ranges, the user's markers and all metadata go back to the adapter as they were read, so the only
-changes besides reelmark's markers are the losses the output adapter documents (`writers`). Clips on audio
-tracks are left alone (their picture, if any, is marked on the video track); clips whose media is missing or
-unreadable are reported and left untouched. An EDL written as an EDL is not regenerated but patched
+changes besides reelmark's markers are the losses the output adapter documents (`writers`). A clip on an audio
+track that is the sound of a video clip is left alone (the video clip carries the markers); any other audio clip
+is analysed for its audio moments (speech, silence, loud) and marked. Clips whose media is missing or unreadable
+are reported and left untouched. An EDL written as an EDL is not regenerated but patched
 (`edl.patch_locators`), so everything but reelmark's `LOC` lines stays byte for byte.
 
 Analyses are cached by file, range, engine, tasks, queries and params: a clip used five times is analysed once.
@@ -41,6 +42,9 @@ from reelmark.core.results import Analysis
 from reelmark.core.tasks import Task
 
 log = logging.getLogger(__name__)
+
+AUDIO_QUERIES = ("speech", "silence", "loud")
+"""What a clip of sound alone is analysed for (grounding queries every engine with audio answers)."""
 
 Analyser = Callable[[AnalysisRequest], Analysis]
 """Runs one analysis: the engine in-process, or a daemon client."""
@@ -162,7 +166,7 @@ def roundtrip(
     cached = analyse if isinstance(analyse, CachedAnalyser) else CachedAnalyser(analyse)
     fcpxml = document_clips(loaded.path.read_bytes()) if loaded.format == "fcpxml" else None
     work = [
-        Place(timeline.name, track.name or track.kind, track.kind, clip)
+        Place(timeline.name, track.name or track.kind, track.kind, clip, _linked_reason(timeline, track, clip))
         for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()
     ]  # fmt: skip
     if fcpxml is not None and fmt == "fcpxml":
@@ -227,7 +231,11 @@ def _mark_clip(
         used = clip.trimmed_range()
         clock = MediaClock.for_clip(clip, analyse.probe(found.path))
         start, end = clock.seconds_of(used.start_time), clock.seconds_of(used.end_time_exclusive())
-        analysis = analyse(AnalysisRequest(found.path, tasks, queries, max(start, Fraction(0)), end, params))
+        if place.kind == otio.schema.TrackKind.Audio:  # sound alone: its audio moments
+            request = AnalysisRequest(found.path, (Task.GROUND,), AUDIO_QUERIES, max(start, Fraction(0)), end, params)
+        else:
+            request = AnalysisRequest(found.path, tasks, queries, max(start, Fraction(0)), end, params)
+        analysis = analyse(request)
     except otio.exceptions.OTIOError as error:
         return outcome("failed", f"the clip has no usable range ({error})", media=found.path)
     except ReelmarkError as error:
@@ -255,9 +263,29 @@ def render_output(loaded: LoadedTimeline, fmt: str, notes: list[str]) -> bytes:
     return render_timeline(loaded.root, fmt, loaded.edl_rate)
 
 
+def _linked_reason(timeline: otio.schema.Timeline, track: otio.schema.Track, clip: otio.schema.Clip) -> str | None:
+    """Why an audio clip is left alone: the same media and range is on a video track, whose clip gets the markers."""
+    if track.kind != otio.schema.TrackKind.Audio:
+        return None
+    key = _usage(clip)
+    if key is not None and any(_usage(other) == key for other in timeline.video_tracks() for other in other.find_clips()):
+        return "the sound of a clip on a video track, which carries the markers"
+    return None
+
+
+def _usage(clip: otio.schema.Clip) -> tuple[str, float, float] | None:
+    reference = clip.media_reference
+    target = reference.target_url if isinstance(reference, otio.schema.ExternalReference) else clip.name
+    try:
+        used = clip.trimmed_range()
+    except otio.exceptions.OTIOError:
+        return None
+    return target, used.start_time.to_seconds(), used.duration.to_seconds()
+
+
 def _skip_reason(kind: str, clip: otio.schema.Clip) -> str | None:
-    if kind != otio.schema.TrackKind.Video:
-        return "on an audio track"
+    if kind not in (otio.schema.TrackKind.Video, otio.schema.TrackKind.Audio):
+        return f"on a {kind} track"
     if isinstance(clip.media_reference, otio.schema.GeneratorReference):
         return "a generator (colour, bars, titles), not media"
     if isinstance(clip.media_reference, otio.schema.ImageSequenceReference):

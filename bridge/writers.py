@@ -65,6 +65,7 @@ def write_fcp7xml(root: Root) -> str:
     copy = root.deepcopy()
     conform_timeline(copy, "fcp7xml")
     for clip in copy.find_clips():
+        _give_file_a_range(clip)
         origin = clip.media_reference.available_range.start_time if clip.media_reference.available_range else None
         for marker in clip.markers:
             if origin is not None:
@@ -79,6 +80,15 @@ def write_fcp7xml(root: Root) -> str:
                 fcp["pproColor"] = str(colour.ppro_color)
             marker.metadata["fcp_xml"] = fcp
     return _premiere_markers(adapter_write(copy, "fcp_xml", "FCP7 XML"))
+
+
+def _give_file_a_range(clip: otio.schema.Clip) -> None:
+    """The FCP adapter needs each file's range: one the timeline does not give starts at frame 0 (no timecode
+    known) and ends where the clip does (the file's true length is not known either)."""
+    reference = clip.media_reference
+    if isinstance(reference, otio.schema.ExternalReference) and reference.available_range is None and clip.source_range:
+        end = clip.source_range.end_time_exclusive()
+        reference.available_range = otio.opentime.TimeRange(otio.opentime.RationalTime(0, end.rate), end)
 
 
 _PREMIERE_MARKER_ORDER = ("comment", "name", "in", "out")

@@ -277,3 +277,23 @@ def test_fcpxml_event_clips_are_reported_when_the_output_cannot_hold_them(tmp_pa
     report = roundtrip(source, tmp_path / "out.otio", refuse_analysis)
     outside = [clip for clip in report.clips if clip.timeline.startswith("event")]
     assert outside and all(clip.status == "skipped" and "outside any project" in clip.detail for clip in outside)
+
+
+@pytest.mark.parametrize("fmt", ["otio", "fcp7xml"])
+def test_audio_only_timeline_gets_audio_moments(clips: dict[str, ClipTruth], fmt: str, tmp_path: Path) -> None:
+    """A clip of sound alone (no picture on a video track) is analysed for speech, silence and loudness."""
+    truth = clips["audio_only"]
+    track = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    track.append(otio.schema.Clip(
+        name="voice", media_reference=otio.schema.ExternalReference(target_url=truth.path.as_uri()),
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(100, 25)),
+    ))  # fmt: skip
+    source = tmp_path / "sound.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(name="sound", tracks=[track]), str(source))
+    output = tmp_path / f"out{'.otio' if fmt == 'otio' else '.xml'}"
+    report = roundtrip(source, output, get_engine("signals").analyze)
+    assert [clip.status for clip in report.clips] == ["marked"], report.summary()
+    markers = [marker for marker in read_timeline(output).root.find_clips()[0].markers if reelmark_id(marker)]
+    assert len(markers) == report.clips[0].added > 0
+    silence = [marker for marker in markers if "silence" in marker.name.lower()]
+    assert silence and silence[0].marked_range.start_time.value == 0  # the generated clip is silent for its first second
