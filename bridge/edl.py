@@ -4,9 +4,8 @@ A `LOC` timecode is record (timeline) time: the sample EDLs of the CMX adapter p
 range, not its source range (OTIO issues #169, #345). The adapter reads it as if it were the clip's source time
 and writes source times, so reelmark handles locators itself: on reading, each `LOC` becomes a marker in its
 clip's source time; on writing, each clip marker becomes a `LOC` in record time after its event's line. The
-adapter still reads and writes the cut list. It also forgets where the record timecode starts (its timeline
-starts at zero): reading sets the timeline's `global_start_time` to the first event's record in, and writing puts
-it back.
+adapter still reads and writes the cut list. Its writer starts record time at zero unless a track is trimmed
+(as its reader leaves them), so `writers.write_edl` starts it at the timeline's `global_start_time`.
 
 A round trip from EDL to EDL does not regenerate the document (the adapter drops `FCM:`, `M2` speed lines,
 `FREEZE FRAME`, audio channels of `AA/V` events and rewrites `* FROM FILE:`): `patch_locators` removes reelmark's
@@ -91,11 +90,8 @@ def split_locators(text: str, rate: Fraction) -> tuple[str, list[Locator]]:
     return "\n".join(kept) + "\n", locators
 
 
-def attach_locators(timeline: otio.schema.Timeline, text: str, locators: list[Locator], rate: Fraction) -> None:
-    """After the adapter read `text`: give the timeline its record start, and each locator to its clip in source time."""
-    events = events_of(text.splitlines(), rate)
-    if timeline.global_start_time is None and events:
-        timeline.global_start_time = otio.opentime.RationalTime(min(event.record_in for event in events), float(rate))
+def attach_locators(timeline: otio.schema.Timeline, locators: list[Locator], rate: Fraction) -> None:
+    """After the adapter read the cut list: each locator to its clip, in the clip's source time."""
     placed = _clips_by_record_in(timeline, rate)
     for locator in locators:
         clip, record_in = _clip_for(placed, locator.event, locator.frame)
@@ -113,10 +109,17 @@ def attach_locators(timeline: otio.schema.Timeline, text: str, locators: list[Lo
 
 
 def _clips_by_record_in(timeline: otio.schema.Timeline, rate: Fraction) -> list[tuple[bool, int, int, otio.schema.Clip]]:
-    """(on a video track, record in, record out, clip) for every clip, in record frames at `rate`."""
-    start = from_rational_time(timeline.global_start_time) if timeline.global_start_time is not None else Fraction(0)
+    """(on a video track, record in, record out, clip) for every clip, in record frames at `rate`.
+
+    Record time starts where the CMX adapter puts it: its reader trims each track to start at minus the first
+    record timecode (so a track with a source range starts there); otherwise at the timeline's `global_start_time`.
+    """
     placed = []
     for track in timeline.tracks:
+        if track.source_range is not None:
+            start = -from_rational_time(track.source_range.start_time)
+        else:
+            start = from_rational_time(timeline.global_start_time) if timeline.global_start_time is not None else Fraction(0)
         for clip in track.find_clips(shallow_search=True):
             span = clip.range_in_parent()
             first = round_fraction((start + from_rational_time(span.start_time)) * rate)

@@ -107,7 +107,7 @@ def _read_edl(path: Path, text: str, rate: Fraction, ignore_timecode_mismatch: b
             raise
 
     root = _adapter_read(path, "edl", read)
-    attach_locators(root, cut_list, locators, rate)
+    attach_locators(root, locators, rate)
     return LoadedTimeline(path, "edl", root, rate)
 
 

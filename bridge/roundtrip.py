@@ -16,6 +16,7 @@ Analyses are cached by file, range, engine, tasks, queries and params: a clip us
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -31,7 +32,7 @@ from reelmark.bridge.markers import remove_reelmark_markers
 from reelmark.bridge.media_lookup import MediaLookup
 from reelmark.bridge.reading import LoadedTimeline, read_timeline
 from reelmark.bridge.timelines import add_markers
-from reelmark.bridge.formats import format_for_path
+from reelmark.bridge.formats import FORMATS, format_for_path
 from reelmark.bridge.writers import TARGETS, patch_edl, render_timeline
 from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
 from reelmark.core.errors import ReelmarkError, TimelineFormatError
@@ -185,6 +186,7 @@ def roundtrip(
         data = patch_fcpxml(loaded.path.read_bytes(), *fcpxml)
     else:
         data = render_output(loaded, fmt, report.notes)
+        report.notes.extend(losses(loaded, data, fmt))
     write_atomically(Path(output), data)
     if progress:
         progress("written", 1.0)
@@ -246,6 +248,29 @@ def _mark_clip(
     replaced = remove_reelmark_markers(clip)
     added = add_markers(clip, analysis, clock)
     return outcome("marked", found.reason, media=found.path, added=added, replaced=replaced)
+
+
+def losses(loaded: LoadedTimeline, data: bytes, fmt: str) -> list[str]:
+    """What the written file no longer holds, found by reading it back: clips and markers, counted."""
+    if fmt in ("otio", "resolve-otio") or (loaded.format == fmt and fmt in ("edl", "fcp7xml")):
+        return []  # OTIO holds everything; patched documents keep everything
+    with tempfile.TemporaryDirectory(prefix="reelmark-check-") as folder:
+        written = Path(folder) / f"written{FORMATS[fmt]}"
+        written.write_bytes(data)
+        back = read_timeline(written, loaded.edl_rate)
+    before, after = _census(loaded.timelines), _census(back.timelines)
+    lost = [f"{b - a} of {b} {what}" for what, b, a in zip(("clips", "clip markers", "timeline markers"), before, after, strict=True) if a < b]
+    if not lost:
+        return []
+    return [f"the {fmt} output lost {', '.join(lost)}: the format holds less than {loaded.format} "
+            "(README, format table); write otio to keep everything"]
+
+
+def _census(timelines: list[otio.schema.Timeline]) -> tuple[int, int, int]:
+    clips = [clip for timeline in timelines for clip in timeline.find_clips()]
+    items = [item for timeline in timelines for item in (timeline.tracks, *timeline.tracks.find_children())]
+    timeline_markers = sum(len(getattr(item, "markers", ())) for item in items if not isinstance(item, otio.schema.Clip))
+    return len(clips), sum(len(clip.markers) for clip in clips), timeline_markers
 
 
 def render_output(loaded: LoadedTimeline, fmt: str, notes: list[str]) -> bytes:

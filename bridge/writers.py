@@ -65,7 +65,7 @@ def write_fcp7xml(root: Root) -> str:
     copy = root.deepcopy()
     conform_timeline(copy, "fcp7xml")
     for clip in copy.find_clips():
-        _give_file_a_range(clip)
+        _ranges_for_adapters(clip)
         origin = clip.media_reference.available_range.start_time if clip.media_reference.available_range else None
         for marker in clip.markers:
             if origin is not None:
@@ -82,9 +82,15 @@ def write_fcp7xml(root: Root) -> str:
     return _premiere_markers(adapter_write(copy, "fcp_xml", "FCP7 XML"))
 
 
-def _give_file_a_range(clip: otio.schema.Clip) -> None:
-    """The FCP adapter needs each file's range: one the timeline does not give starts at frame 0 (no timecode
-    known) and ends where the clip does (the file's true length is not known either)."""
+def _ranges_for_adapters(clip: otio.schema.Clip) -> None:
+    """The FCP, FCPX and CMX adapters need each clip's and each file's range spelled out: a clip without a source
+    range uses its whole file (OTIO's rule); a file without a range starts at frame 0 (no timecode known) and ends
+    where the clip does (its true length is not known either)."""
+    if clip.source_range is None:
+        try:
+            clip.source_range = clip.trimmed_range()
+        except otio.exceptions.OTIOError:
+            return
     reference = clip.media_reference
     if isinstance(reference, otio.schema.ExternalReference) and reference.available_range is None and clip.source_range:
         end = clip.source_range.end_time_exclusive()
@@ -114,10 +120,23 @@ def adapter_write(root: Root, adapter: str, label: str, **options: Any) -> str:
     except ReelmarkError:
         raise
     except Exception as error:  # noqa: BLE001 - adapters raise anything (ValueError, AttributeError, KeyError...)
+        suspects = _unusual_items(root)
+        held = f"; it holds {suspects}, which the adapter handles least well" if suspects else ""
         raise TimelineFormatError(
-            f"the {label} writer cannot write this timeline ({type(error).__name__}: {error or 'no detail'}); "
+            f"the {label} writer cannot write this timeline ({type(error).__name__}: {error or 'no detail'}){held}; "
             "write otio instead, which holds any timeline"
         ) from None
+
+
+def _unusual_items(root: Root) -> str:
+    """The items adapters most often fail on, by name: generators, nested sequences, transitions."""
+    named = []
+    for item in root.find_children():
+        if isinstance(item, otio.schema.Clip) and isinstance(item.media_reference, otio.schema.GeneratorReference):
+            named.append(f"the generator clip {item.name!r}")
+        elif isinstance(item, otio.schema.Stack):
+            named.append(f"the nested sequence {item.name!r}")
+    return ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
 
 
 def _xml_document(tree: ElementTree.Element, doctype: str) -> str:
@@ -147,6 +166,7 @@ def write_edl(root: Root, rate: Fraction | None = None) -> str:
     cut_list = marked.deepcopy()
     for clip in cut_list.find_clips():
         clip.markers[:] = []
+        _ranges_for_adapters(clip)
     start = round_fraction(from_rational_time(marked.global_start_time) * rate) if marked.global_start_time else 0
     if start and all(track.source_range is None for track in cut_list.tracks):
         # The adapter starts record time at zero (or where its own reader trimmed a track) and writes a gap as
@@ -180,6 +200,8 @@ def write_fcpxml(root: Root) -> str:
     copy = root.deepcopy()
     conform_timeline(copy, "fcpxml")
     _tag_names(copy)
+    for clip in copy.find_clips():
+        _ranges_for_adapters(clip)
     return _fill_frame_duration(adapter_write(copy, "fcpx_xml", "FCPXML"), _first_clip_rate(copy))
 
 

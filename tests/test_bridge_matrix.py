@@ -24,6 +24,7 @@ from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS
 from reelmark.bridge.markers import reelmark_id
 from reelmark.bridge.rates import FORMAT_RATES, conform_rate
 from reelmark.bridge.reading import read_timeline
+from reelmark.bridge.roundtrip import roundtrip
 from reelmark.bridge.timelines import TIMELINES
 from reelmark.bridge.writers import render
 from reelmark.core.client import DaemonClient
@@ -135,3 +136,26 @@ def test_daemon_export_answers_format_limits_without_internal(start_daemon, tmp_
         with pytest.raises(StatusError) as refused:
             client.export(analysis_id, "edl", timeline="highlights")
         assert refused.value.status in ("INVALID_ARGUMENT", "FAILED_PRECONDITION")
+
+
+TIMELINE_FILES = sorted(path for path in (CORPUS_MEDIA.parent / "timelines").glob("*/*") if path.is_file())
+
+
+@pytest.mark.parametrize("fmt", [name for name in FORMATS if name != "json"])
+@pytest.mark.parametrize("source", TIMELINE_FILES or [Path("no corpus")], ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_every_corpus_timeline_in_every_format(source: Path, fmt: str, tmp_path: Path) -> None:
+    """A round trip to any format writes the file, saying what it lost, or refuses in one line before analysing."""
+    if not source.is_file():
+        pytest.skip(f"corpus timelines missing: {source}")
+    output = tmp_path / f"out{FORMATS[fmt]}"
+
+    def refuse(request: AnalysisRequest) -> Analysis:
+        raise AssertionError(f"the corpus media is not here; nothing should be analysed ({request.media})")
+
+    try:
+        report = roundtrip(source, output, refuse, output_format=fmt)
+    except ReelmarkError as error:
+        assert "\n" not in str(error) and not output.exists()
+        return
+    assert output.is_file() and report.count("marked") == 0
+    assert all("\n" not in note for note in report.notes)
