@@ -25,19 +25,29 @@ def write_atomically(path: Path, data: str | bytes) -> Path:
     alone would make every result 0600).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~current_umask()
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~current_umask()
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as error:
+        raise _not_writable(path, error) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise _not_writable(path, error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _not_writable(path: Path, error: OSError) -> OutputNotWritableError:
+    return OutputNotWritableError(f"cannot write {path}: {error.strerror or error}; choose a folder you can write to")
 
 
 def check_writable(path: Path) -> None:
@@ -48,7 +58,7 @@ def check_writable(path: Path) -> None:
         with tempfile.NamedTemporaryFile(prefix=f".{path.name}.", suffix=".check", dir=path.parent):
             pass
     except OSError as error:
-        raise OutputNotWritableError(f"cannot write {path}: {error.strerror or error}; choose a folder you can write to") from None
+        raise _not_writable(path, error) from None
     if path.is_dir():
         raise OutputNotWritableError(f"cannot write {path}: it is a folder; give a file name")
 
