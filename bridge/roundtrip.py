@@ -159,32 +159,36 @@ def roundtrip(
     """
     loaded = read_timeline(source, edl_rate, ignore_timecode_mismatch)
     fmt = output_format_for(loaded, Path(output), output_format)
+    fcpxml = document_clips(loaded.path.read_bytes()) if loaded.format == "fcpxml" else None
+    patch_fcpxml_document = fcpxml is not None and fmt == "fcpxml"
     check_writable(Path(output))
-    render_output(loaded, fmt, [])
-    render_timeline(loaded.root, fmt, loaded.edl_rate)  # the fallback, should a patch turn out impossible
+    if not patch_fcpxml_document:
+        render_output(loaded, fmt, [])  # a format limit fails now, not after the analyses
+        if loaded.format == fmt == "fcp7xml":
+            render_timeline(loaded.root, fmt, loaded.edl_rate)  # the fallback, should the patch turn out impossible
     lookup = MediaLookup(Path(source).resolve().parent, tuple(Path(root) for root in media_roots))
     report = RoundTripReport(Path(source), Path(output), loaded.format, fmt)
     cached = analyse if isinstance(analyse, CachedAnalyser) else CachedAnalyser(analyse)
-    fcpxml = document_clips(loaded.path.read_bytes()) if loaded.format == "fcpxml" else None
-    work = [
-        Place(timeline.name, track.name or track.kind, track.kind, clip, _linked_reason(timeline, track, clip))
-        for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()
-    ]  # fmt: skip
-    if fcpxml is not None and fmt == "fcpxml":
+    if patch_fcpxml_document:
         work = [Place(item.where, "video" if item.video else "audio", _kind(item.video), item.clip, item.skip) for item in fcpxml[1]]
+    else:
+        work = [
+            Place(timeline.name, track.name or track.kind, track.kind, clip, _linked_reason(timeline, track, clip))
+            for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()
+        ]  # fmt: skip
     for done, place in enumerate(work):
         if progress:
             progress(place.clip.name or "clip", done / max(1, len(work)))
         report.clips.append(_mark_clip(place, lookup, cached, tasks, queries, params or {}))
-    if fcpxml is not None and fmt != "fcpxml":
-        report.clips.extend(
-            ClipOutcome(item.where, "-", item.clip.name, "skipped", "outside any project, so not in this output; write FCPXML to mark it")
-            for item in fcpxml[1] if not item.where.startswith("project")
-        )  # fmt: skip
     report.notes.extend(lookup.notes)
-    if fcpxml is not None and fmt == "fcpxml":
+    if patch_fcpxml_document:
         data = patch_fcpxml(loaded.path.read_bytes(), *fcpxml)
     else:
+        if fcpxml is not None:
+            report.clips.extend(
+                ClipOutcome(item.where, "-", item.clip.name, "skipped", "outside any project, so not in this output; write FCPXML to mark it")
+                for item in fcpxml[1] if item.where.startswith(("event", "collection"))
+            )  # fmt: skip
         data = render_output(loaded, fmt, report.notes)
         report.notes.extend(losses(loaded, data, fmt))
     write_atomically(Path(output), data)
