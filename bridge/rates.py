@@ -8,15 +8,15 @@ Media comes at any rate (10, 12.5, 15, 179/6, 120 fps, VFR on its average grid);
   FCP adapter writes each `<timecode>` (the sequence's and each file's start) through the same SMPTE conversion:
   a timeline whose timecodes are at another rate is conformed as a whole to the EDL rates; others are kept.
 - FCPXML writes rational frame durations, but the FCPX adapter knows only 24000/1001, 24, 25, 30000/1001, 30,
-  50, 60000/1001 and 60 fps, and reads NTSC durations back truncated to whole rates (29 for 29.97): NTSC media
-  stays NTSC, every other rate is conformed to a whole rate (24, 25, 30, 50, 60).
+  50, 60000/1001 and 60 fps (and reads NTSC durations back truncated to whole rates, 29 for 29.97).
 
-A timeline time at any other rate is converted to the format's rate this way: the smallest rate of the format that
-is a whole multiple of the source rate (12.5 → 25, 10 and 15 → 30, 12 → 24, 16 → 48, 20 → 60), so every source
-frame lands exactly on a frame and nothing rounds; otherwise the nearest rate above (179/6 → 30000/1001), where
-a time rounds to the nearest frame, at most half a frame (17 ms at 29.97) off, never drifting; otherwise (above
-60 fps) the highest rate that divides it (100 → 50, 120 → 60, 120000/1001 → 60000/1001), else the highest of
-the same family (NTSC or whole), where two source frames can share one frame. Times already at a rate the format holds are left exactly as they are.
+A time at a rate the format holds is left exactly as it is. Any other rate is converted within its family (NTSC
+rates to NTSC rates, every other rate to whole rates, so a 179/6 fps phone clip is not given drop-frame timecode):
+the smallest rate of the format that is a whole multiple of the source rate (12.5 → 25, 10 and 15 → 30, 12 → 24,
+16 → 48, 20 → 60, 15000/1001 → 30000/1001), so every source frame lands exactly on a frame and nothing rounds;
+otherwise the nearest rate above (179/6 → 30), where a time rounds to the nearest frame, at most half a frame
+(17 ms at 30 fps) off, never drifting; otherwise (above 60 fps) the highest rate that divides it (100 → 50,
+120 → 60, 120000/1001 → 60000/1001), else the highest of the family, where two source frames can share a frame.
 """
 
 from __future__ import annotations
@@ -32,18 +32,17 @@ SMPTE_RATES = (*_NTSC, Fraction(24), Fraction(25), Fraction(30), Fraction(48), F
 """What EDL timecode and FCP7 XML (through the FCP adapter) can hold."""
 FCPXML_RATES = tuple(rate for rate in SMPTE_RATES if rate not in (Fraction(48), Fraction(48000, 1001)))
 """What the FCPX adapter's frame-duration table holds."""
-FCPXML_TARGETS = tuple(rate for rate in FCPXML_RATES if rate.denominator == 1)
-"""What other rates become in FCPXML: whole rates only, because the adapter reads NTSC durations back truncated."""
-FORMAT_RATES = {"edl": (SMPTE_RATES, SMPTE_RATES), "fcp7xml": (SMPTE_RATES, SMPTE_RATES), "fcpxml": (FCPXML_RATES, FCPXML_TARGETS)}
-"""Per format: the rates it keeps as they are, and the rates other rates are conformed to."""
+FORMAT_RATES = {"edl": SMPTE_RATES, "fcp7xml": SMPTE_RATES, "fcpxml": FCPXML_RATES}
+"""Per format: the rates it holds."""
 
 
 def conform_rate(rate: Fraction, fmt: str) -> Fraction:
     """The rate format `fmt` writes for a source `rate` (see the module docstring for the rule)."""
-    kept, targets = FORMAT_RATES[fmt]
-    if rate in kept:
+    supported = FORMAT_RATES[fmt]
+    if rate in supported:
         return rate
-    ordered = sorted(targets)
+    ntsc = exact_rate(rate).denominator == 1001
+    ordered = sorted(candidate for candidate in supported if (candidate.denominator == 1001) == ntsc)
     multiples = [candidate for candidate in ordered if (candidate / rate).denominator == 1]
     if multiples:
         return multiples[0]
@@ -51,10 +50,7 @@ def conform_rate(rate: Fraction, fmt: str) -> Fraction:
     if above:
         return above[0]
     divisors = [candidate for candidate in ordered if (rate / candidate).denominator == 1]
-    if divisors:
-        return divisors[-1]
-    ntsc = rate.denominator == 1001
-    return [candidate for candidate in ordered if (candidate.denominator == 1001) == ntsc][-1]
+    return divisors[-1] if divisors else ordered[-1]
 
 
 def conform_time(time: otio.opentime.RationalTime, fmt: str) -> otio.opentime.RationalTime:
@@ -79,7 +75,7 @@ def conform_timeline(root: otio.core.SerializableObject, fmt: str) -> list[str]:
     """Move every time in `root` (changed in place: pass a copy) to a rate `fmt` holds; returns what changed."""
     if fmt not in FORMAT_RATES:
         return []
-    supported = FORMAT_RATES[fmt][0]
+    supported = FORMAT_RATES[fmt]
     changed: dict[Fraction, Fraction] = {}
 
     def note(time: otio.opentime.RationalTime) -> None:

@@ -154,7 +154,8 @@ def test_aaf_to_fcp7_puts_user_markers_in_media_frames(tmp_path: Path) -> None:
     ("rate", "fmt", "written"),
     [
         (Fraction(25, 2), "edl", Fraction(25)), (Fraction(10), "fcp7xml", Fraction(30)), (Fraction(15), "edl", Fraction(30)),
-        (Fraction(179, 6), "edl", Fraction(30000, 1001)), (Fraction(179, 6), "fcpxml", Fraction(30)),
+        (Fraction(179, 6), "edl", Fraction(30)), (Fraction(179, 6), "fcpxml", Fraction(30)),
+        (Fraction(15000, 1001), "fcp7xml", Fraction(30000, 1001)), (Fraction(16), "fcpxml", Fraction(24)),
         (Fraction(48), "edl", Fraction(48)), (Fraction(50), "fcpxml", Fraction(50)),
         (Fraction(60000, 1001), "fcpxml", Fraction(60000, 1001)), (Fraction(120), "edl", Fraction(60)),
         (Fraction(100), "fcp7xml", Fraction(50)), (Fraction(120000, 1001), "edl", Fraction(60000, 1001)),
