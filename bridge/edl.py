@@ -26,7 +26,7 @@ from reelmark.core.times import DROP_FRAME_RATES, frames_to_timecode, from_ratio
 
 _TC = r"\d{1,2}:\d{2}:\d{2}[:;.,]\d{2}"
 _EVENT = re.compile(rf"^\s*\d+\s+(\S+)\s+(\S+)\s+.*?({_TC})\s+({_TC})\s+({_TC})\s+({_TC})\s*$")
-_LOC = re.compile(rf"^\s*\*\s*LOC:\s*({_TC})\s+(\w*)(?:\s+(.*?))?\s*$", re.IGNORECASE)
+_LOC = re.compile(rf"^\s*\*\s*LOC:\s*({_TC})(?:\s+(\w*))?(?:\s+(.*?))?\s*$", re.IGNORECASE)
 _TITLE = re.compile(r"^\s*TITLE:", re.IGNORECASE)
 _FCM = re.compile(r"^\s*FCM:", re.IGNORECASE)
 
@@ -84,7 +84,8 @@ def split_locators(text: str, rate: Fraction) -> tuple[str, list[Locator]]:
     for index, line in enumerate(lines):
         match = _LOC.match(line)
         if match and index in owner:
-            locators.append(Locator(owner[index], timecode_to_frames(match.group(1), rate), match.group(2), match.group(3) or ""))
+            frame = timecode_to_frames(match.group(1), rate)
+            locators.append(Locator(owner[index], frame, match.group(2) or "", match.group(3) or ""))
             continue
         kept.append(line)
     return "\n".join(kept) + "\n", locators
