@@ -6,8 +6,8 @@ and a JSON file that is not OTIO fails deep inside the deserialiser. So each fil
 sees it: XML through defusedxml (no entity declarations, no external entities, malformed XML reported with its
 line), JSON for an OTIO schema, EDL line by line. What passes is read by the adapter made for the format.
 
-EDL files do not say their frame rate. Unless one is given, it is read from the file: `FCM: DROP FRAME` means
-30000/1001; otherwise the smallest common rate above every frame field in the timecodes (a 24 when no frame
+EDL files do not say their frame rate. Unless one is given, it is read from the file: `FCM: DROP FRAME` or a
+`;` before the frames means drop-frame (30000/1001, or 60000/1001 when a frame field reaches 30); otherwise the smallest common rate above every frame field in the timecodes (a 24 when no frame
 field reaches 24, as the adapter assumes).
 """
 
@@ -23,7 +23,9 @@ from typing import Any
 
 import opentimelineio as otio
 
-from reelmark.core.errors import TimelineFormatError, TimelineNotFoundError
+from reelmark.bridge.colours import colour_from_ppro
+from reelmark.bridge.edl import attach_locators, split_locators
+from reelmark.core.errors import TimecodeError, TimelineFormatError, TimelineNotFoundError
 
 MAX_TIMELINE_BYTES = 256 * 1024 * 1024
 """Larger files are refused before parsing: no real timeline comes near it, and parsers hold it all in memory."""
@@ -34,6 +36,7 @@ ADAPTERS = {"otio": "otio_json", "fcp7xml": "fcp_xml", "fcpxml": "fcpx_xml", "ed
 EDL_RATES = (Fraction(24), Fraction(25), Fraction(30), Fraction(50), Fraction(60))
 _TIMECODE = r"\d{2}[:;.]\d{2}[:;.]\d{2}[:;.]\d{2}"
 _EDL_EVENT = re.compile(rf"^\d+\s+.*?({_TIMECODE})\s+({_TIMECODE})\s+({_TIMECODE})\s+({_TIMECODE})\s*$")
+_DROP_FRAME_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2};\d{2}\b")
 _EDL_FRAMES = re.compile(r"\b\d{2}[:;.]\d{2}[:;.]\d{2}[:;.](\d{2})\b")
 _EDL_OTHER_LINES = ("TITLE:", "FCM:", "SPLIT:", "M2 ", "*", ">>>", "AUD", "EFFECTS NAME IS", "FROM CLIP NAME", "SWM")
 
@@ -56,8 +59,12 @@ class LoadedTimeline:
         return list(self.root.find_children(descended_from_type=otio.schema.Timeline))
 
 
-def read_timeline(path: Path, edl_rate: Fraction | None = None) -> LoadedTimeline:
-    """Read `path` with the adapter for its format; `edl_rate` overrides the rate read from an EDL."""
+def read_timeline(path: Path, edl_rate: Fraction | None = None, ignore_timecode_mismatch: bool = False) -> LoadedTimeline:
+    """Read `path` with the adapter for its format; `edl_rate` overrides the rate read from an EDL.
+
+    `ignore_timecode_mismatch` lets the CMX adapter read EDL events whose source and record durations differ
+    (it trusts the record duration), which it otherwise refuses.
+    """
     path = Path(path)
     raw = _checked_bytes(path)
     family = READABLE.get(path.suffix.lower())
@@ -72,11 +79,50 @@ def read_timeline(path: Path, edl_rate: Fraction | None = None) -> LoadedTimelin
         return LoadedTimeline(path, "otio", _adapter_read(path, "otio", lambda: otio.adapters.read_from_string(text, "otio_json")))
     if family == "edl":
         _check_edl(path, text)
-        rate = edl_rate or edl_rate_of(text)
-        root = _adapter_read(path, "edl", lambda: otio.adapters.read_from_string(text, "cmx_3600", rate=float(rate)))
-        return LoadedTimeline(path, "edl", root, rate)
+        return _read_edl(path, text, edl_rate or edl_rate_of(text), ignore_timecode_mismatch)
     kind = _xml_kind(path, text, "fcpxml" if family == "fcpxml" else None)
-    return LoadedTimeline(path, kind, _adapter_read(path, kind, lambda: otio.adapters.read_from_string(text, ADAPTERS[kind])))
+    loaded = LoadedTimeline(path, kind, _adapter_read(path, kind, lambda: otio.adapters.read_from_string(text, ADAPTERS[kind])))
+    if kind == "fcp7xml":
+        for timeline in loaded.timelines:
+            _fcp7_markers_to_source_time(timeline)
+    return loaded
+
+
+def _read_edl(path: Path, text: str, rate: Fraction, ignore_timecode_mismatch: bool) -> LoadedTimeline:
+    """The cut list through the CMX adapter; locators (record time) and the record start by `reelmark.bridge.edl`."""
+    try:
+        cut_list, locators = split_locators(text, rate)
+    except TimecodeError as error:
+        raise TimelineFormatError(f"{path}: {error}; give the EDL's rate with --edl-rate") from None
+
+    def read() -> otio.core.SerializableObject:
+        try:
+            return otio.adapters.read_from_string(cut_list, "cmx_3600", rate=float(rate), ignore_timecode_mismatch=ignore_timecode_mismatch)
+        except otio.exceptions.OTIOError as error:
+            if "don't match" in str(error) or "Overlapping record" in str(error):
+                raise TimelineFormatError(
+                    f"{path}: {error}; if the record timecodes are right, run again with --ignore-timecode-mismatch "
+                    "(the adapter then trusts the record side)"
+                ) from None
+            raise
+
+    root = _adapter_read(path, "edl", read)
+    attach_locators(root, locators, rate)
+    return LoadedTimeline(path, "edl", root, rate)
+
+
+def _fcp7_markers_to_source_time(timeline: otio.schema.Timeline) -> None:
+    """FCP7 clip markers count frames from the start of the media file; OTIO's clip markers are timecode-absolute
+    like the clip's range (the FCP adapter reads the frames as written). Their `pproColor` becomes their colour."""
+    for clip in timeline.find_clips():
+        reference = clip.media_reference
+        origin = reference.available_range.start_time if reference is not None and reference.available_range else None
+        for marker in clip.markers:
+            fcp = marker.metadata.get("fcp_xml") or {}
+            marker.color = colour_from_ppro(fcp.get("pproColor")).otio
+            if origin is not None:
+                start = marker.marked_range.start_time
+                marker.marked_range = otio.opentime.TimeRange(start + origin.rescaled_to(start), marker.marked_range.duration)
 
 
 def _checked_bytes(path: Path) -> bytes:
@@ -105,6 +151,8 @@ def _text(path: Path, raw: bytes) -> str:
 def _adapter_read(path: Path, kind: str, read: Callable[[], Any]) -> otio.core.SerializableObject:
     try:
         root = read()
+    except TimelineFormatError:
+        raise
     except Exception as error:  # noqa: BLE001 - adapters raise anything from KeyError to OTIOError; all mean "unreadable"
         raise TimelineFormatError(f"{path}: the {kind} reader could not read it: {error or type(error).__name__}") from None
     if not isinstance(root, (otio.schema.Timeline, otio.schema.SerializableCollection)):
@@ -165,7 +213,7 @@ def _check_edl(path: Path, text: str) -> None:
 
 def edl_rate_of(text: str) -> Fraction:
     """The frame rate an EDL's timecodes imply (see the module docstring)."""
-    if re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.MULTILINE | re.IGNORECASE):
-        return Fraction(30000, 1001)
     highest = max((int(frames) for frames in _EDL_FRAMES.findall(text)), default=0)
+    if re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.MULTILINE | re.IGNORECASE) or _DROP_FRAME_TIMECODE.search(text):
+        return Fraction(60000, 1001) if highest >= 30 else Fraction(30000, 1001)
     return next((rate for rate in EDL_RATES if rate > highest), EDL_RATES[-1])

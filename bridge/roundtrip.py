@@ -4,15 +4,19 @@ For each clip on a video track (nested stacks included): find its media (`media_
 file the clip uses through the engine API, remove the markers reelmark put there before (`markers`), and add one
 marker per moment in the clip's own source time. Nothing else is touched: clips, gaps, transitions, effects,
 names, ranges, the user's markers and all metadata go back to the adapter as they were read, so the only
-changes besides reelmark's markers are the losses the output adapter documents (`writers`). Clips on audio
-tracks are left alone (their picture, if any, is marked on the video track); clips whose media is missing or
-unreadable are reported and left untouched.
+changes besides reelmark's markers are the losses the output adapter documents (`writers`). A clip on an audio
+track that is the sound of a video clip is left alone (the video clip carries the markers); any other audio clip
+is analysed for its audio moments (speech, silence, loud) and marked. Clips whose media is missing or unreadable
+are reported and left untouched. An EDL written as an EDL is not regenerated but patched
+(`edl.patch_locators`), so everything but reelmark's `LOC` lines stays byte for byte.
 
 Analyses are cached by file, range, engine, tasks, queries and params: a clip used five times is analysed once.
 """
 
 from __future__ import annotations
 
+import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,18 +26,26 @@ from typing import Any, Literal
 import opentimelineio as otio
 
 from reelmark.bridge.clock import MediaClock
+from reelmark.bridge.fcp7_patch import CannotPatch, patch_fcp7
+from reelmark.bridge.fcpxml_patch import document_clips, patch_fcpxml
 from reelmark.bridge.markers import remove_reelmark_markers
 from reelmark.bridge.media_lookup import MediaLookup
 from reelmark.bridge.reading import LoadedTimeline, read_timeline
 from reelmark.bridge.timelines import add_markers
-from reelmark.bridge.formats import format_for_path
-from reelmark.bridge.writers import TARGETS, write_timeline
+from reelmark.bridge.formats import FORMATS, format_for_path
+from reelmark.bridge.writers import TARGETS, patch_edl, render_timeline
 from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
 from reelmark.core.errors import ReelmarkError, TimelineFormatError
+from reelmark.core.files import check_writable, write_atomically
 from reelmark.core.media.probing import probe
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Analysis
 from reelmark.core.tasks import Task
+
+log = logging.getLogger(__name__)
+
+AUDIO_QUERIES = ("speech", "silence", "loud")
+"""What a clip of sound alone is analysed for (grounding queries every engine with audio answers)."""
 
 Analyser = Callable[[AnalysisRequest], Analysis]
 """Runs one analysis: the engine in-process, or a daemon client."""
@@ -138,40 +150,86 @@ def roundtrip(
     media_roots: tuple[Path, ...] = (),
     output_format: str | None = None,
     edl_rate: Fraction | None = None,
+    ignore_timecode_mismatch: bool = False,
     progress: ProgressCallback | None = None,
 ) -> RoundTripReport:
-    """Read `source`, mark every clip it can, write `output` (atomically) and say what happened to each clip."""
-    loaded = read_timeline(source, edl_rate)
+    """Read `source`, mark every clip it can, write `output` (atomically) and say what happened to each clip.
+
+    Before any analysis, the output is checked: its folder must take a file, and the timeline as read must render
+    in the output format, so a format limit or a read-only folder fails in seconds, not after hours of analysis.
+    A clip that fails, for whatever reason, is reported as failed and the others go on.
+    """
+    loaded = read_timeline(source, edl_rate, ignore_timecode_mismatch)
     fmt = output_format_for(loaded, Path(output), output_format)
+    fcpxml = document_clips(loaded.path.read_bytes()) if loaded.format == "fcpxml" else None
+    patch_fcpxml_document = fcpxml is not None and fmt == "fcpxml"
+    check_writable(Path(output))
+    if not patch_fcpxml_document:
+        render_output(loaded, fmt, [])  # a format limit fails now, not after the analyses
+        if loaded.format == fmt == "fcp7xml":
+            render_timeline(loaded.root, fmt, loaded.edl_rate)  # the fallback, should the patch turn out impossible
     lookup = MediaLookup(Path(source).resolve().parent, tuple(Path(root) for root in media_roots))
     report = RoundTripReport(Path(source), Path(output), loaded.format, fmt)
     cached = analyse if isinstance(analyse, CachedAnalyser) else CachedAnalyser(analyse)
-    work = [(timeline, track, clip) for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()]
-    for done, (timeline, track, clip) in enumerate(work):
+    if patch_fcpxml_document:
+        work = [Place(item.where, "video" if item.video else "audio", _kind(item.video), item.clip, item.skip) for item in fcpxml[1]]
+    else:
+        work = [
+            Place(timeline.name, track.name or track.kind, track.kind, clip, _linked_reason(timeline, track, clip))
+            for timeline in loaded.timelines for track in timeline.tracks for clip in track.find_clips()
+        ]  # fmt: skip
+    for done, place in enumerate(work):
         if progress:
-            progress(clip.name or "clip", done / max(1, len(work)))
-        report.clips.append(_mark_clip(timeline, track, clip, lookup, cached, tasks, queries, params or {}))
+            progress(place.clip.name or "clip", done / max(1, len(work)))
+        report.clips.append(_mark_clip(place, lookup, cached, tasks, queries, params or {}))
     report.notes.extend(lookup.notes)
-    write_timeline(loaded.root, Path(output), fmt, loaded.edl_rate)
+    if patch_fcpxml_document:
+        data = patch_fcpxml(loaded.path.read_bytes(), *fcpxml)
+    else:
+        if fcpxml is not None:
+            report.clips.extend(
+                ClipOutcome(item.where, "-", item.clip.name, "skipped", "outside any project, so not in this output; write FCPXML to mark it")
+                for item in fcpxml[1] if item.where.startswith(("event", "collection"))
+            )  # fmt: skip
+        data = render_output(loaded, fmt, report.notes)
+        report.notes.extend(losses(loaded, data, fmt))
+    write_atomically(Path(output), data)
     if progress:
         progress("written", 1.0)
     return report
 
 
+@dataclass(frozen=True)
+class Place:
+    """A clip to mark and where it is: the timeline (or FCPXML project, event, compound clip) and track."""
+
+    timeline: str
+    track: str
+    kind: str
+    """An `otio.schema.TrackKind`."""
+    clip: otio.schema.Clip
+    skip: str | None = None
+    """Why the clip is not analysed, when the reader already knows."""
+
+
+def _kind(video: bool) -> str:
+    return otio.schema.TrackKind.Video if video else otio.schema.TrackKind.Audio
+
+
 def _mark_clip(
-    timeline: otio.schema.Timeline,
-    track: otio.schema.Track,
-    clip: otio.schema.Clip,
+    place: Place,
     lookup: MediaLookup,
     analyse: CachedAnalyser,
     tasks: tuple[Task, ...],
     queries: tuple[str, ...],
     params: dict[str, Any],
 ) -> ClipOutcome:
-    def outcome(status: ClipStatus, detail: str, **extra: Any) -> ClipOutcome:
-        return ClipOutcome(timeline.name, track.name or track.kind, clip.name, status, detail, **extra)
+    clip = place.clip
 
-    skip = _skip_reason(track, clip)
+    def outcome(status: ClipStatus, detail: str, **extra: Any) -> ClipOutcome:
+        return ClipOutcome(place.timeline, place.track, clip.name, status, detail, **extra)
+
+    skip = place.skip or _skip_reason(place.kind, clip)
     if skip:
         return outcome("skipped", skip)
     found = lookup.find(clip)
@@ -181,19 +239,84 @@ def _mark_clip(
         used = clip.trimmed_range()
         clock = MediaClock.for_clip(clip, analyse.probe(found.path))
         start, end = clock.seconds_of(used.start_time), clock.seconds_of(used.end_time_exclusive())
-        analysis = analyse(AnalysisRequest(found.path, tasks, queries, max(start, Fraction(0)), end, params))
+        if place.kind == otio.schema.TrackKind.Audio:  # sound alone: its audio moments
+            request = AnalysisRequest(found.path, (Task.GROUND,), AUDIO_QUERIES, max(start, Fraction(0)), end, params)
+        else:
+            request = AnalysisRequest(found.path, tasks, queries, max(start, Fraction(0)), end, params)
+        analysis = analyse(request)
     except otio.exceptions.OTIOError as error:
         return outcome("failed", f"the clip has no usable range ({error})", media=found.path)
     except ReelmarkError as error:
         return outcome("failed", str(error), media=found.path)
+    except Exception as error:  # noqa: BLE001 - one clip's bug must not lose every other clip's analysis
+        log.exception("analysing clip %r of %s failed", clip.name, found.path)
+        return outcome("failed", f"reelmark failed on this clip ({type(error).__name__}: {error}); please report it", media=found.path)
     replaced = remove_reelmark_markers(clip)
     added = add_markers(clip, analysis, clock)
     return outcome("marked", found.reason, media=found.path, added=added, replaced=replaced)
 
 
-def _skip_reason(track: otio.schema.Track, clip: otio.schema.Clip) -> str | None:
-    if track.kind != otio.schema.TrackKind.Video:
-        return "on an audio track"
+def losses(loaded: LoadedTimeline, data: bytes, fmt: str) -> list[str]:
+    """What the written file no longer holds, found by reading it back: clips and markers, counted."""
+    if fmt in ("otio", "resolve-otio") or (loaded.format == fmt and fmt in ("edl", "fcp7xml")):
+        return []  # OTIO holds everything; patched documents keep everything
+    with tempfile.TemporaryDirectory(prefix="reelmark-check-") as folder:
+        written = Path(folder) / f"written{FORMATS[fmt]}"
+        written.write_bytes(data)
+        back = read_timeline(written, loaded.edl_rate)
+    before, after = _census(loaded.timelines), _census(back.timelines)
+    lost = [f"{b - a} of {b} {what}" for what, b, a in zip(("clips", "clip markers", "timeline markers"), before, after, strict=True) if a < b]
+    if not lost:
+        return []
+    return [f"the {fmt} output lost {', '.join(lost)}: the format holds less than {loaded.format} "
+            "(README, format table); write otio to keep everything"]
+
+
+def _census(timelines: list[otio.schema.Timeline]) -> tuple[int, int, int]:
+    clips = [clip for timeline in timelines for clip in timeline.find_clips()]
+    items = [item for timeline in timelines for item in (timeline.tracks, *timeline.tracks.find_children())]
+    timeline_markers = sum(len(getattr(item, "markers", ())) for item in items if not isinstance(item, otio.schema.Clip))
+    return len(clips), sum(len(clip.markers) for clip in clips), timeline_markers
+
+
+def render_output(loaded: LoadedTimeline, fmt: str, notes: list[str]) -> bytes:
+    """The output file. A document written in its own format is patched, so only reelmark's markers change (EDL
+    `LOC` lines, FCP7 `<marker>` elements); other outputs are written by the format's writer. A patch that is
+    impossible falls back to the writer, and `notes` says so and what that writer loses."""
+    if loaded.format == "edl" and fmt == "edl":
+        return patch_edl(loaded.path.read_text(encoding="utf-8-sig"), loaded.root, loaded.edl_rate).encode("utf-8")
+    if loaded.format == "fcp7xml" and fmt == "fcp7xml":
+        try:
+            return patch_fcp7(loaded.path.read_bytes(), loaded.root)
+        except CannotPatch as error:
+            notes.append(f"{error}, so the XML was regenerated by the FCP adapter, which drops what it does not model "
+                         "(effects parameters, Premiere-only fields); see the README's format table")
+    return render_timeline(loaded.root, fmt, loaded.edl_rate)
+
+
+def _linked_reason(timeline: otio.schema.Timeline, track: otio.schema.Track, clip: otio.schema.Clip) -> str | None:
+    """Why an audio clip is left alone: the same media and range is on a video track, whose clip gets the markers."""
+    if track.kind != otio.schema.TrackKind.Audio:
+        return None
+    key = _usage(clip)
+    if key is not None and any(_usage(other) == key for other in timeline.video_tracks() for other in other.find_clips()):
+        return "the sound of a clip on a video track, which carries the markers"
+    return None
+
+
+def _usage(clip: otio.schema.Clip) -> tuple[str, float, float] | None:
+    reference = clip.media_reference
+    target = reference.target_url if isinstance(reference, otio.schema.ExternalReference) else clip.name
+    try:
+        used = clip.trimmed_range()
+    except otio.exceptions.OTIOError:
+        return None
+    return target, used.start_time.to_seconds(), used.duration.to_seconds()
+
+
+def _skip_reason(kind: str, clip: otio.schema.Clip) -> str | None:
+    if kind not in (otio.schema.TrackKind.Video, otio.schema.TrackKind.Audio):
+        return f"on a {kind} track"
     if isinstance(clip.media_reference, otio.schema.GeneratorReference):
         return "a generator (colour, bars, titles), not media"
     if isinstance(clip.media_reference, otio.schema.ImageSequenceReference):

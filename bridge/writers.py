@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
@@ -20,10 +21,12 @@ from reelmark.bridge.formats import FORMATS
 from reelmark.bridge.markers import id_tag, reelmark_id
 from reelmark.bridge.resolve_shape import to_resolve_shape
 from reelmark.bridge.timelines import TIMELINES
-from reelmark.core.errors import InvalidRequestError, TimelineFormatError
+from reelmark.bridge.edl import patch_locators, with_frame_code_mode
+from reelmark.bridge.rates import conform_rate, conform_timeline
+from reelmark.core.errors import InvalidRequestError, ReelmarkError, TimelineFormatError
 from reelmark.core.files import write_atomically
 from reelmark.core.results import Analysis
-from reelmark.core.times import exact_rate
+from reelmark.core.times import exact_rate, from_rational_time, round_fraction
 
 Root = otio.schema.Timeline | otio.schema.SerializableCollection
 
@@ -53,37 +56,87 @@ def write_fcp7xml(root: Root) -> str:
 
     Loses: marker colours beyond Premiere's eight (pink and magenta become purple, black becomes white), marker
     metadata (ids live on in the comment's `[reelmark m-…]` tag), clip and timeline metadata other than
-    `fcp_xml`'s, so reframe paths. The adapter keeps comments and colours only through `metadata["fcp_xml"]`,
-    which this writer fills for reelmark's markers. Clip markers are written in frames from the start of the media
-    file, as Premiere counts them (the adapter itself writes marker frames as given, not timecode-adjusted),
-    and point markers get `<out>-1</out>` as Premiere writes them.
+    `fcp_xml`'s, so reframe paths; rates other than the SMPTE ones are conformed (`reelmark.bridge.rates`).
+    Every clip marker, reelmark's and the user's alike, is written by one rule: in frames from the start of the
+    media file, as Premiere counts them (OTIO holds them timecode-absolute; `reading` converts them back), with
+    its comment and its colour as `pproColor`, elements in the order Premiere's own exports use (`comment, name,
+    in, out, pproColor`), and point markers with `<out>-1</out>`.
     """
     copy = root.deepcopy()
+    conform_timeline(copy, "fcp7xml")
     for clip in copy.find_clips():
-        origin = clip.available_range().start_time if clip.media_reference.available_range else None
+        _ranges_for_adapters(clip)
+        origin = clip.media_reference.available_range.start_time if clip.media_reference.available_range else None
         for marker in clip.markers:
-            if reelmark_id(marker) is None:
-                continue
             if origin is not None:
-                marker.marked_range = otio.opentime.TimeRange(
-                    marker.marked_range.start_time - origin.rescaled_to(marker.marked_range.start_time), marker.marked_range.duration
-                )
+                start = marker.marked_range.start_time
+                marker.marked_range = otio.opentime.TimeRange(start - origin.rescaled_to(start), marker.marked_range.duration)
+            fcp = dict(marker.metadata.get("fcp_xml") or {})
+            if marker.comment:
+                fcp["comment"] = marker.comment
             colour = COLOURS.get(str(marker.color), COLOURS["GREEN"])
-            fcp: dict[str, str] = {"comment": marker.comment}
+            fcp.pop("pproColor", None)
             if colour.ppro_color is not None:
                 fcp["pproColor"] = str(colour.ppro_color)
             marker.metadata["fcp_xml"] = fcp
-    return _premiere_point_markers(otio.adapters.write_to_string(copy, "fcp_xml"))
+    return _premiere_markers(adapter_write(copy, "fcp_xml", "FCP7 XML"))
 
 
-def _premiere_point_markers(xml: str) -> str:
-    """Point markers as Premiere writes them, `<out>-1</out>`, and the `xmeml` doctype Premiere's exports carry."""
+def _ranges_for_adapters(clip: otio.schema.Clip) -> None:
+    """The FCP, FCPX and CMX adapters need each clip's and each file's range spelled out: a clip without a source
+    range uses its whole file (OTIO's rule); a file without a range starts at frame 0 (no timecode known) and ends
+    where the clip does (its true length is not known either)."""
+    if clip.source_range is None:
+        try:
+            clip.source_range = clip.trimmed_range()
+        except otio.exceptions.OTIOError:
+            return
+    reference = clip.media_reference
+    if isinstance(reference, otio.schema.ExternalReference) and reference.available_range is None and clip.source_range:
+        end = clip.source_range.end_time_exclusive()
+        reference.available_range = otio.opentime.TimeRange(otio.opentime.RationalTime(0, end.rate), end)
+
+
+_PREMIERE_MARKER_ORDER = ("comment", "name", "in", "out")
+
+
+def _premiere_markers(xml: str) -> str:
+    """Markers as Premiere writes them (element order, point markers `<out>-1</out>`), with the `xmeml` doctype."""
     tree = ElementTree.fromstring(xml)
     for marker in tree.iter("marker"):
         start, end = marker.find("in"), marker.find("out")
         if start is not None and end is not None and start.text == end.text:
             end.text = "-1"
+        children = list(marker)
+        rank = {tag: index for index, tag in enumerate(_PREMIERE_MARKER_ORDER)}
+        marker[:] = sorted(children, key=lambda child: rank.get(child.tag, len(rank)))
     return _xml_document(tree, "xmeml")
+
+
+def adapter_write(root: Root, adapter: str, label: str, **options: Any) -> str:
+    """An adapter's output, or one line naming what it could not write and what to write instead."""
+    try:
+        return otio.adapters.write_to_string(root, adapter, **options)
+    except ReelmarkError:
+        raise
+    except Exception as error:  # noqa: BLE001 - adapters raise anything (ValueError, AttributeError, KeyError...)
+        suspects = _unusual_items(root)
+        held = f"; it holds {suspects}, which the adapter handles least well" if suspects else ""
+        raise TimelineFormatError(
+            f"the {label} writer cannot write this timeline ({type(error).__name__}: {error or 'no detail'}){held}; "
+            "write otio instead, which holds any timeline"
+        ) from None
+
+
+def _unusual_items(root: Root) -> str:
+    """The items adapters most often fail on, by name: generators, nested sequences, transitions."""
+    named = []
+    for item in root.find_children():
+        if isinstance(item, otio.schema.Clip) and isinstance(item.media_reference, otio.schema.GeneratorReference):
+            named.append(f"the generator clip {item.name!r}")
+        elif isinstance(item, otio.schema.Stack):
+            named.append(f"the nested sequence {item.name!r}")
+    return ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
 
 
 def _xml_document(tree: ElementTree.Element, doctype: str) -> str:
@@ -96,19 +149,41 @@ def _xml_document(tree: ElementTree.Element, doctype: str) -> str:
 def write_edl(root: Root, rate: Fraction | None = None) -> str:
     """CMX 3600 EDL, one video track (and up to two audio tracks), through the CMX adapter.
 
-    Loses: everything but the cut list and clip markers. Markers become `* LOC:` lines with the start frame, the
-    colour and the upper-cased name only (no duration, comment or metadata), so reelmark writes its id tag into
-    the name. Timeline markers, transitions other than dissolves and wipes, effects, and every track past the
-    first video and second audio track are dropped; a timeline with more video tracks is refused by the adapter.
+    Loses: everything but the cut list and clip markers. Markers become `* LOC:` lines in record (timeline) time
+    with the colour and the upper-cased name only (no duration, comment or metadata), so reelmark writes its id
+    tag into the name (`reelmark.bridge.edl`). Timeline markers, transitions other than dissolves and wipes,
+    effects, and every track past the first video and second audio track are dropped; a timeline with more
+    video tracks is refused. Rates other than the SMPTE ones are conformed (`reelmark.bridge.rates`). The record
+    timecode starts at the timeline's `global_start_time`, and an `FCM:` line says drop or non-drop frame.
     """
     if not isinstance(root, otio.schema.Timeline):
         raise TimelineFormatError("an EDL holds one sequence; write a collection as otio or fcpxml")
-    copy = root.deepcopy()
-    _tag_names(copy)
-    try:
-        return otio.adapters.write_to_string(copy, "cmx_3600", rate=float(rate) if rate else None)
-    except otio.exceptions.NotSupportedError as error:
-        raise TimelineFormatError(f"an EDL cannot hold this timeline: {error}; write otio or fcp7xml instead") from None
+    marked = root.deepcopy()
+    conform_timeline(marked, "edl")
+    _tag_names(marked)
+    first = _first_clip_rate(marked)
+    rate = conform_rate(exact_rate(rate) if rate else first or Fraction(24), "edl")
+    cut_list = marked.deepcopy()
+    for clip in cut_list.find_clips():
+        clip.markers[:] = []
+        _ranges_for_adapters(clip)
+    start = round_fraction(from_rational_time(marked.global_start_time) * rate) if marked.global_start_time else 0
+    if start and all(track.source_range is None for track in cut_list.tracks):
+        # The adapter starts record time at zero (or where its own reader trimmed a track) and writes a gap as
+        # record time without an event.
+        for track in cut_list.tracks:
+            track.insert(0, otio.schema.Gap(duration=otio.opentime.RationalTime(start, float(rate))))
+    text = adapter_write(cut_list, "cmx_3600", "EDL", rate=float(rate))
+    return patch_locators(with_frame_code_mode(text, rate), marked, rate, only_reelmark=False)
+
+
+def patch_edl(original: str, root: Root, rate: Fraction | None) -> str:
+    """The original EDL text with reelmark's `LOC` lines replaced by those of `root` (read from that text)."""
+    if not isinstance(root, otio.schema.Timeline):
+        raise TimelineFormatError("an EDL holds one sequence; write a collection as otio or fcpxml")
+    marked = root.deepcopy()
+    _tag_names(marked)
+    return patch_locators(original, marked, rate or Fraction(24), only_reelmark=True)
 
 
 def write_fcpxml(root: Root) -> str:
@@ -116,14 +191,18 @@ def write_fcpxml(root: Root) -> str:
 
     Loses: marker colours (red becomes an unfinished to-do, green a finished one, every other colour a plain
     marker), comments and metadata, so reelmark writes its id tag into the marker name; clip metadata other than
-    the adapter's own. Times are written as exact rational seconds; the adapter's table of frame durations
+    the adapter's own. Times are written as exact rational seconds; rates outside the adapter's table are conformed
+    (`reelmark.bridge.rates`); the adapter's table of frame durations
     misses exact NTSC rates (30000/1001 …), so this writer fills in the format's frame duration from the first
     clip's rate (a timeline mixing several such rates gets that one). Reading NTSC FCPXML back, the adapter
     truncates the rate to an integer (29 for 29.97), an upstream bug: round trips of NTSC FCPXML are off.
     """
     copy = root.deepcopy()
+    conform_timeline(copy, "fcpxml")
     _tag_names(copy)
-    return _fill_frame_duration(otio.adapters.write_to_string(copy, "fcpx_xml"), _first_clip_rate(copy))
+    for clip in copy.find_clips():
+        _ranges_for_adapters(clip)
+    return _fill_frame_duration(adapter_write(copy, "fcpx_xml", "FCPXML"), _first_clip_rate(copy))
 
 
 def _fill_frame_duration(xml: str, rate: Fraction | None) -> str:
@@ -182,10 +261,6 @@ def render(analysis: Analysis, fmt: str, timeline: str = "analysis") -> bytes:
 
 def write_analysis(analysis: Analysis, path: Path, fmt: str, timeline: str = "analysis") -> Path:
     return write_atomically(Path(path), render(analysis, fmt, timeline))
-
-
-def write_timeline(root: Root, path: Path, fmt: str, edl_rate: Fraction | None = None) -> Path:
-    return write_atomically(Path(path), render_timeline(root, fmt, edl_rate))
 
 
 def _unknown_format(fmt: str, known: dict[str, object]) -> str:

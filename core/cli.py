@@ -373,6 +373,8 @@ def export(analysis_file: Path, output: Path, output_format: str | None, timelin
               help="Write another format than the input's (e.g. resolve-otio from an FCP7 XML).")
 @click.option("--edl-rate", type=str, metavar="RATE",
               help="Frame rate of an EDL input, e.g. 25 or 30000/1001 (EDLs do not say; default: from its timecodes).")
+@click.option("--ignore-timecode-mismatch", is_flag=True,
+              help="Read EDL events whose source and record durations differ, trusting the record side.")
 def roundtrip(
     timeline_in: Path,
     output: Path,
@@ -385,6 +387,7 @@ def roundtrip(
     media_roots: tuple[Path, ...],
     output_format: str | None,
     edl_rate: str | None,
+    ignore_timecode_mismatch: bool,
 ) -> None:
     """Analyse every clip of a timeline and write it back with markers; nothing else in it changes.
 
@@ -411,7 +414,8 @@ def roundtrip(
     with _progress_bar() as progress:
         report = run_roundtrip(
             timeline_in, output, analyse, tasks=chosen_tasks, queries=queries, params=params,
-            media_roots=media_roots, output_format=output_format, edl_rate=rate, progress=progress,
+            media_roots=media_roots, output_format=output_format, edl_rate=rate,
+            ignore_timecode_mismatch=ignore_timecode_mismatch, progress=progress,
         )  # fmt: skip
     click.echo(report.summary(), err=True)
 

@@ -93,8 +93,14 @@ def test_edl_rate_from_the_file(tmp_path: Path) -> None:
     corpus_edl = CORPUS / "timelines" / "edl" / "25fps.edl"
     if corpus_edl.is_file():
         assert read_timeline(corpus_edl).edl_rate == 25  # the adapter alone (24 fps) refuses this file
-        with pytest.raises(TimelineFormatError, match=r"25fps\.edl: the edl reader could not read it"):
-            read_timeline(corpus_edl, Fraction(30))  # a rate given by hand is used as given
+        # A rate given by hand is used as given; the durations then disagree, and the message names the remedy.
+        with pytest.raises(TimelineFormatError, match=r"25fps\.edl: Source and record duration .* --ignore-timecode-mismatch"):
+            read_timeline(corpus_edl, Fraction(30))
+        forced = read_timeline(corpus_edl, Fraction(30), ignore_timecode_mismatch=True)
+        assert forced.root.find_clips()  # the opt-in reads it, trusting the record side
+    # Drop-frame timecode says its rate by its ';' alone (reelmark's own EDLs also write FCM).
+    assert edl_rate_of("001  AX V C 01:00:00;00 01:00:01;00 01:00:00;00 01:00:01;00") == Fraction(30000, 1001)
+    assert edl_rate_of("001  AX V C 01:00:00;00 01:00:01;00 01:00:00;00 01:00:00;45") == Fraction(60000, 1001)
 
 
 @pytest.mark.parametrize(

@@ -77,11 +77,15 @@ def test_corpus_round_trip_changes_nothing_without_media(source: Path, tmp_path:
     output = tmp_path / f"out{EXTENSION[fmt]}"
     report = roundtrip(source, output, refuse_analysis, output_format=None if original.format != "aaf" else "otio")
     assert report.output_format == fmt and output.is_file()
-    assert len(report.clips) == sum(len(timeline.find_clips()) for timeline in original.timelines)
+    if original.format != "fcpxml":  # FCPXML is read element by element (bridge.fcpxml_patch), events included
+        assert len(report.clips) == sum(len(timeline.find_clips()) for timeline in original.timelines)
     missing = [clip for clip in report.clips if clip.status == "missing media"]
     assert all(clip.detail for clip in missing)
     assert report.count("marked") == 0 and report.count("failed") == 0
     back = read_timeline(output, original.edl_rate)
+    if original.format in ("edl", "fcp7xml", "fcpxml"):
+        assert output.read_bytes() == source.read_bytes()  # patched, not regenerated: nothing to add, nothing changes
+        return
     baseline_file = tmp_path / f"baseline{EXTENSION[fmt]}"
     baseline_file.write_bytes(render_timeline(original.root, fmt, original.edl_rate))
     baseline = read_timeline(baseline_file, original.edl_rate)

@@ -15,7 +15,7 @@ import pytest
 from conftest import CORPUS_MEDIA
 
 from reelmark.bridge.clock import MediaClock
-from reelmark.bridge.colours import KIND_COLOURS, colour_for, colour_from_ppro
+from reelmark.bridge.colours import COLOURS, KIND_COLOURS, colour_for, colour_from_ppro
 from reelmark.bridge.formats import FORMATS
 from reelmark.bridge.markers import reelmark_id, remove_reelmark_markers
 from reelmark.bridge.reading import read_timeline
@@ -123,17 +123,20 @@ def test_fcp7_xml_reads_back_with_names_frames_comments_and_colours(debugger_1h:
     assert len(clip.markers) == len(expected)
     for marker in clip.markers:
         wanted = expected[marker.name]
-        # Premiere counts clip marker frames from the start of the file: timecode 01:00:00:00 is frame 0.
-        assert marker.marked_range.start_time.value == wanted.marked_range.start_time.value - 86400
+        # Read back timecode-absolute, like the clip's range (the file holds frames from the start of the media).
+        assert marker.marked_range.start_time.value == wanted.marked_range.start_time.value
+        assert marker.color == colour_for(MomentKind(wanted.metadata["reelmark"]["kind"])).otio.replace("PINK", "PURPLE").replace("MAGENTA", "PURPLE").replace("BLACK", "WHITE")
         assert marker.marked_range.duration.value == wanted.marked_range.duration.value
         assert marker.metadata["fcp_xml"]["comment"] == wanted.comment
         kind = MomentKind(wanted.metadata["reelmark"]["kind"])
         assert colour_from_ppro(marker.metadata["fcp_xml"].get("pproColor")).premiere_index == colour_for(kind).premiere_index
         assert reelmark_id(marker) == wanted.metadata["reelmark"]["id"]
-    assert re.search(r"<name>point</name>\s*<in>3</in>\s*<out>-1</out>", text)  # a point marker, as Premiere writes it
+    # Premiere counts clip marker frames from the start of the file (timecode 01:00:00:00 is frame 0); a point
+    # marker has out -1; the elements come in the order of Premiere's own exports.
+    assert re.search(r"<comment>[^<]*</comment>\s*<name>point</name>\s*<in>3</in>\s*<out>-1</out>\s*<pproColor>", text)
 
 
-def test_fcp7_writer_leaves_user_markers_alone() -> None:
+def test_fcp7_writer_writes_user_markers_by_the_same_rule() -> None:
     clip = otio.schema.Clip(name="c", source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(50, 25)))
     clip.markers.append(otio.schema.Marker(name="mine", marked_range=otio.opentime.TimeRange(otio.opentime.RationalTime(5, 25), otio.opentime.RationalTime(0, 25))))
     track = otio.schema.Track()
@@ -141,7 +144,8 @@ def test_fcp7_writer_leaves_user_markers_alone() -> None:
     timeline = otio.schema.Timeline(tracks=[track])
     back = otio.adapters.read_from_string(write_fcp7xml(timeline), "fcp_xml")
     marker = back.find_clips()[0].markers[0]
-    assert (marker.name, marker.marked_range.start_time.value, dict(marker.metadata)) == ("mine", 5, {})
+    assert (marker.name, marker.marked_range.start_time.value) == ("mine", 5)
+    assert marker.metadata["fcp_xml"]["pproColor"] == str(COLOURS["RED"].ppro_color)  # its colour, as for ours
     assert not clip.markers[0].metadata  # the input timeline is not changed
 
 
@@ -183,9 +187,10 @@ def test_drop_frame_clip_exact_in_every_format(clips: dict[str, ClipTruth], tmp_
         found = {marker.name.split(" [")[0]: marker.marked_range.start_time.to_frames() for marker in clip.markers}
         assert found == expected, fmt
     fcp = read_timeline(write_analysis(analysis, tmp_path / "df.xml", "fcp7xml")).root.tracks[0][0]
-    assert {marker.name: marker.marked_range.start_time.value for marker in fcp.markers} == {
-        name: frame - origin for name, frame in expected.items()
-    }
+    assert {marker.name: marker.marked_range.start_time.value for marker in fcp.markers} == expected
+    assert {int(value) for value in re.findall(r"<in>(\d+)</in>\s*<out>", (tmp_path / "df.xml").read_text())} >= {
+        frame - origin for frame in expected.values()
+    }  # in the file: frames from the start of the media, as Premiere counts them
     assert "<ntsc>TRUE</ntsc>" in (tmp_path / "df.xml").read_text()
     fcpxml = write_analysis(analysis, tmp_path / "df.fcpxml", "fcpxml").read_text()
     assert 'frameDuration="1001/30000s"' in fcpxml

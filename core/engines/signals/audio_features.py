@@ -136,7 +136,12 @@ def gated_loudness(block_mean_squares: np.ndarray) -> float | None:
 
 
 def _window_means(hop_sums: np.ndarray, hops: int, hop_samples: int) -> np.ndarray:
-    """Mean square of the window of `hops` hops ending at each hop (shorter at the start: what there is)."""
+    """Mean square of the window of `hops` hops ending at each hop (shorter at the start: what there is).
+
+    No hops (under one hop of audio: a clip using a few frames of its media) means no windows, not an error.
+    """
+    if not len(hop_sums):
+        return np.zeros(0)
     padded = np.concatenate([np.zeros(hops - 1), hop_sums])
     sums = np.lib.stride_tricks.sliding_window_view(padded, hops).sum(axis=1)  # direct sums: silence stays 0
     counts = np.minimum(np.arange(1, len(hop_sums) + 1), hops) * hop_samples
