@@ -13,10 +13,11 @@
 // so the user's own markers are never touched and a re-import of the same analysis changes nothing.
 //
 // Colour values: Constants.MarkerColor documents GREEN, RED, MAGNETA (sic), ORANGE, YELLOW, BLUE and CYAN (DESIGN
-// §10, Premiere UXP reference). A colour is set from that constant when Premiere provides it; for White, which has
-// no documented constant, and on a build without the constants, the index is the one FCP7 XML's pproColor uses
-// (0 Green … 7 Cyan): assumed, as no UXP document lists indices. Premiere's third colour (Purple in older
-// versions, Magenta in newer ones) is assumed to be MAGNETA.
+// §10, Premiere UXP reference); Premiere 26.5 adds MAGENTA and deprecates MAGNETA (changelog, v26.5.0), so
+// MAGENTA is read first. A colour is set from that constant when Premiere provides it; for White, which has no
+// constant, and on a build without the constants, the index is the one FCP7 XML's pproColor uses (0 Green …
+// 7 Cyan): assumed, as no UXP document lists indices. Premiere's third colour (Purple in older versions,
+// Magenta in newer ones) is assumed to be MAGENTA/MAGNETA.
 //
 // Colour: createAddMarkerAction takes no colour, and a marker added in a transaction exists only once the
 // transaction has run, so a newly added marker gets its colour in a second, colour-only transaction straight
@@ -29,14 +30,22 @@ const { idFromText } = require("./moments.js");
 const COLOURS = require("./marker-colours.js");
 
 const DEFAULT_MARKER_TYPE = "Comment";
-const DOCUMENTED_COLOUR = { Green: "GREEN", Red: "RED", Purple: "MAGNETA", Orange: "ORANGE", Yellow: "YELLOW", Blue: "BLUE", Cyan: "CYAN" };
+const DOCUMENTED_COLOUR = {
+  Green: ["GREEN"],
+  Red: ["RED"],
+  Purple: ["MAGENTA", "MAGNETA"],
+  Orange: ["ORANGE"],
+  Yellow: ["YELLOW"],
+  Blue: ["BLUE"],
+  Cyan: ["CYAN"],
+};
 
 /** The colour value to set for reelmark's colour `index`: the documented constant when Premiere has it. */
 function markerColour(ppro, index) {
-  const name = DOCUMENTED_COLOUR[COLOURS.premiere_names[index]];
-  const table = ppro.Constants && ppro.Constants.MarkerColor;
-  const value = name && table ? table[name] : undefined;
-  return Number.isInteger(value) ? value : index;
+  const table = (ppro.Constants && ppro.Constants.MarkerColor) || {};
+  const names = DOCUMENTED_COLOUR[COLOURS.premiere_names[index]] || [];
+  const value = names.map((name) => table[name]).find(Number.isInteger);
+  return value === undefined ? index : value;
 }
 
 class MarkerWriteError extends Error {

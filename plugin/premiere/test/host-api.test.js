@@ -21,6 +21,15 @@ test("marker colours come from the documented Constants.MarkerColor values", asy
   assert.deepEqual(byKind, { shot: 1, activity: 6, highlight: 7 });
 });
 
+test("Premiere 26.5's MAGENTA is read before the deprecated MAGNETA", async () => {
+  const { markerColour } = require("../src/markers.js");
+  freshHost();
+  ppro._setConstants({ MarkerColor: { GREEN: 0, RED: 1, MAGENTA: 12, MAGNETA: 11 } });
+  assert.equal(markerColour(ppro, 2), 12);
+  ppro._setConstants({ MarkerColor: { MAGNETA: 11 } });
+  assert.equal(markerColour(ppro, 2), 11);
+});
+
 test("a colour with no documented constant (White) and a build without the constants use the assumed index", async () => {
   const { markerColour } = require("../src/markers.js");
   freshHost();

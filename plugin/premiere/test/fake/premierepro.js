@@ -15,7 +15,9 @@
 //   createSetColorByIndexAction(colorIndex), as used since #6. Colour indices 0-7 (Green Red Purple Orange Yellow
 //   White Blue Cyan) are ASSUMED: they are FCP7 XML's pproColor order, and no UXP document lists them.
 // - Constants (constants page; DESIGN §10): MarkerColor documents GREEN, RED, MAGNETA (sic), ORANGE, YELLOW, BLUE,
-//   CYAN; their VALUES are ASSUMED here (the pproColor index of the matching colour; MAGNETA on the Purple slot).
+//   CYAN (26.5 adds MAGENTA and deprecates MAGNETA: changelog v26.5.0; the default fake is a 25.6–26.4 build);
+//   their VALUES are ASSUMED here (the pproColor index of the matching colour; MAGNETA on the Purple slot; the
+//   same numbers third-party plugins report reading from a live Premiere, which is not a document).
 //   ContentType documents ANY, SEQUENCE, MEDIA; its values are ASSUMED (strings). A test may swap either table
 //   (_setConstants) to prove the panel reads the constants rather than hard-coded numbers.
 // - TickTime (classes/ticktime): static createWithTicks(ticks: string), createWithSeconds(seconds: number),
@@ -33,8 +35,9 @@
 //
 // Behaviour the docs imply and the fake models: an action changes nothing until its transaction runs, so a
 // marker added in a transaction cannot be coloured in that same transaction (there is no Marker object yet).
-// ASSUMED, no document: new markers get colour index 0 (green, Premiere's UI default); the marker type string
-// "Comment" (the samples pass Marker.MARKER_TYPE_COMMENT, whose value is not documented; the fake's is "Comment").
+// ASSUMED, no document: new markers get colour index 0 (green, Premiere's UI default). The marker type strings
+// "Comment", "Chapter", "WebLink", "FLVCuePoint" are the filter values the changelog (v26.5.0, Markers.getMarkers)
+// names; that Marker.MARKER_TYPE_COMMENT equals "Comment" is ASSUMED (the samples pass the constant).
 //
 // Test hooks start with an underscore: _reset(), _state (the log), _addMarker(), _newClip()...
 "use strict";
@@ -45,7 +48,7 @@ const DEFAULT_CONSTANTS = {
   ContentType: { ANY: "any", SEQUENCE: "sequence", MEDIA: "media" },
 };
 const Constants = { MarkerColor: { ...DEFAULT_CONSTANTS.MarkerColor }, ContentType: { ...DEFAULT_CONSTANTS.ContentType } };
-const MARKER_TYPES = ["Comment", "Chapter", "Segmentation", "WebLink"];
+const MARKER_TYPES = ["Comment", "Chapter", "WebLink", "FLVCuePoint"];
 
 const state = {
   project: null,
