@@ -7,13 +7,15 @@ Every behaviour cites its source; "assumed" marks what no document supports. Sou
 - DESIGN §10, which summarises both.
 
 Modelled:
-- `GetVersion()` → [major, minor, patch, build, suffix] (README).
+- `GetVersion()` → [major, minor, patch, build, suffix] (README; `[19, 1, 3, 7, '']` live, NOTES' sibling
+  `api-coverage.md`).
 - `hasattr()` is True for every name and an unknown method comes back as a fabricated callable that returns
   None (NOTES, "hasattr() / getattr() on Resolve API objects"; "Calling a fabricated method typically returns
   None/False with no error"). `Host.missing_calls = "raise"` models the other reading of the same entry (the
   21.0.0 bridge record: the name resolves, the call fails), so the script is tested against both.
-- Version gates: `Timeline.GetSelectedClips()` from 21.0.4, `MediaPool.GetSelectedClips()` from 19.0.2
-  (DESIGN §10, from the README's history); on an older build the name behaves as a missing method (above).
+- Version gates: `Timeline.GetSelectedClips()` from 21.0.4 (`api-coverage.md`: "Requires a Resolve 21.0.4
+  build"), `MediaPool.GetSelectedClips()` from 19.0.2 (DESIGN §10, from the README's history); on an older build
+  the name behaves as a missing method (above).
 - `GetMarkers()` → {float frame: {"color", "duration", "note", "name", "customData"}} (README).
 - `AddMarker(frameId, color, name, note, duration, customData)` → Bool (README); False on a frame that already
   has a marker (assumed: the README says nothing; one marker per frame is what Resolve's UI allows) and for a

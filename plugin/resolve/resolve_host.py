@@ -3,7 +3,9 @@
 Why not `hasattr`: on Resolve's scripting objects `hasattr()` is True for every name and `getattr()` hands back
 None or a fabricated callable (davinci-resolve-mcp `docs/reference/api-limitations.md`, "hasattr() / getattr()
 on Resolve API objects"), so it says nothing about what a build has. The scripting README's history gives the
-builds instead (DESIGN §10): `Timeline.GetSelectedClips()` from 21.0.4, `MediaPool.GetSelectedClips()` from 19.0.2.
+builds instead (DESIGN §10): `Timeline.GetSelectedClips()` from 21.0.4 (also `api-coverage.md`: "Requires a
+Resolve 21.0.4 build"), `MediaPool.GetSelectedClips()` from 19.0.2. `GetVersion()` reads `[19, 1, 3, 7, '']`
+and `GetVersionString()` "19.1.3.7" on a live 19.1.3 (`api-coverage.md`).
 A gated call is made only on a build that has it, and even then through `try_call`, so a build that behaves
 otherwise costs a fallback, never a traceback.
 """
