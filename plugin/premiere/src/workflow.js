@@ -71,8 +71,9 @@ function analysisSpec(clip, { usedPartOnly = true, engine = "" } = {}) {
 }
 
 const FILE_FALLBACK =
-  "\nWithout the daemon: analyse the clip in a terminal with `reelmark analyze CLIP --format otio -o CLIP.otio`, " +
-  "then use Import markers from file.";
+  "\nIf the daemon is running and Premiere still cannot reach it (Adobe's network guide says Premiere on macOS " +
+  "disallows http:// URLs), go on without it: analyse the clip in a terminal with " +
+  "`reelmark analyze CLIP --format otio -o CLIP.otio`, then use Import markers from file.";
 
 /** A daemon that cannot be reached (no daemon, or UXP refusing the loopback address): say how to go on without it. */
 function withFileFallback(error) {
