@@ -74,7 +74,8 @@ class TickTime {
   static createWithSeconds(seconds) {
     if (typeof seconds !== "number") fail("TickTime.createWithSeconds takes a number");
     state.createWithSecondsCalls += 1;
-    // Premiere rounds the float; so does the fake, which is why reelmark must not use it for 30000/1001.
+    // ASSUMED: Premiere rounds the float to whole ticks; so does the fake, which is why reelmark must not use it
+    // for 30000/1001.
     return new TickTime(BigInt(Math.round(seconds * Number(TICKS_PER_SECOND))));
   }
   get ticks() {
@@ -201,6 +202,7 @@ class Markers {
   }
   getMarkers(filters) {
     if (filters !== undefined && !Array.isArray(filters)) fail("Markers.getMarkers filters must be string[]");
+    // ASSUMED: markers listed in time order (no document gives the order; the panel does not rely on it).
     const list = this._list.slice().sort((a, b) => (a._start._ticks < b._start._ticks ? -1 : a._start._ticks > b._start._ticks ? 1 : 0));
     return filters && filters.length ? list.filter((m) => filters.includes(m._type)) : list;
   }
