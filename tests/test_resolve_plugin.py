@@ -149,6 +149,24 @@ def test_a_refused_marker_call_falls_back_to_files_and_says_which(
         path.unlink()
 
 
+def test_a_failing_marker_call_falls_back_to_files_too(
+    clip: ClipTruth, daemon: DaemonProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    menu = install(tmp_path, daemon.http_address, "shots")
+    resolve = resolve_with_clip(clip)
+
+    def gated(*_args: object) -> bool:
+        raise RuntimeError("not available in this edition")
+
+    resolve.project.current.items[0].item.AddMarker = gated
+    output = run_script(menu, resolve, capsys)
+    assert "refused the markers (AddMarker failed: not available in this edition); writing files to import instead" in output
+    written = sorted(path.name for path in clip.path.parent.glob("interview reelmark *"))
+    assert written == ["interview reelmark analysis.otio", "interview reelmark analysis.xml"], output
+    for path in clip.path.parent.glob("interview reelmark *"):
+        path.unlink()
+
+
 @pytest.mark.parametrize("missing_calls", ["none", "raise"])
 def test_21_0_3_uses_the_current_item_and_never_calls_timeline_selection(
     clip: ClipTruth, daemon: DaemonProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str], missing_calls: str

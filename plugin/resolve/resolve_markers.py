@@ -25,7 +25,7 @@ CUSTOM_DATA_PREFIX = "reelmark:"
 
 
 class MarkerWriteRefused(Exception):
-    """Resolve answered `AddMarker` with False on a free frame with a valid colour: it will not take markers."""
+    """Resolve will not take markers: `AddMarker` raised, or answered False on free frames with valid colours."""
 
 
 @dataclass
@@ -107,7 +107,7 @@ def remove_reelmark_markers(owner: Any, frames: tuple[int, int] | None = None) -
 
 def add_markers(owner: Any, planned: list[PlannedMarker], offset: int = 0) -> tuple[int, int]:
     """Add the planned markers at `frame + offset`, moving past frames the user has marked; (added, moved).
-    Raises MarkerWriteRefused when Resolve refuses every marker it was offered on a free frame."""
+    Raises MarkerWriteRefused when `AddMarker` raises, or refuses every marker it was offered on a free frame."""
     taken = {int(frame) for frame in (owner.GetMarkers() or {})}
     added = moved = refused = 0
     for marker in planned:
@@ -118,7 +118,11 @@ def add_markers(owner: Any, planned: list[PlannedMarker], offset: int = 0) -> tu
         if frame in taken:
             continue
         duration = max(1, marker.frame + offset + marker.duration - frame)
-        if owner.AddMarker(frame, marker.colour, marker.name, marker.note, duration, marker.custom_data):
+        try:
+            accepted = owner.AddMarker(frame, marker.colour, marker.name, marker.note, duration, marker.custom_data)
+        except Exception as error:  # noqa: BLE001 - Resolve's bridge raises anything; the caller writes files instead
+            raise MarkerWriteRefused(f"AddMarker failed: {error}") from None
+        if accepted:
             taken.add(frame)
             added += 1
             moved += frame != marker.frame + offset
