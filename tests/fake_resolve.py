@@ -142,9 +142,11 @@ class TimelineItem(ResolveObject):
     length (timeline frames); `speed` retimes (negative: reversed); `source_start_error` is the one-frame misread."""
 
     def __init__(self, host: Host, item: MediaPoolItem, start: int, source_start: int, duration: int, *,
-                 timeline_rate: Fraction, speed: Fraction = Fraction(1), source_start_error: int = 0):  # fmt: skip
+                 timeline_rate: Fraction, speed: Fraction = Fraction(1), source_start_error: int = 0,
+                 left_offset_rate: str = "timeline"):  # fmt: skip
         self.host, self.item, self.start, self.duration = host, item, start, duration
         self.source_start, self.speed, self.source_start_error = source_start, Fraction(speed), source_start_error
+        self.left_offset_rate = left_offset_rate
         self.media_rate, self.timeline_rate = exact_rate(item.properties["FPS"]), timeline_rate
 
     def GetName(self) -> str:
@@ -170,7 +172,10 @@ class TimelineItem(ResolveObject):
         return self.source_start + span - (1 if span > 0 and self.media_rate != self.timeline_rate else 0)
 
     def GetLeftOffset(self) -> int:
-        return round(Fraction(self.source_start) / self.media_rate / abs(self.speed) * self.timeline_rate)
+        """Record-side frames at the timeline rate; `left_offset_rate="media"` models the unmeasured other reading
+        for a video clip of another rate (media frames), so the script is tested against both."""
+        rate = self.timeline_rate if self.left_offset_rate == "timeline" else self.media_rate
+        return round(Fraction(self.source_start) / self.media_rate / abs(self.speed) * rate)
 
 
 def exact_rate(text: str) -> Fraction:

@@ -301,12 +301,14 @@ def clip_5994(tmp_path_factory: pytest.TempPathFactory) -> ClipTruth:
                                                       cuts=(50, 120), gop=12))  # fmt: skip
 
 
+@pytest.mark.parametrize("left_offset_rate", ["timeline", "media"])
 def test_a_59_94_clip_on_a_29_97_timeline_sends_its_whole_used_range(
-    clip_5994: ClipTruth, daemon: DaemonProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    clip_5994: ClipTruth, daemon: DaemonProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str], left_offset_rate: str
 ) -> None:
     """70 timeline frames at 29.97 use 140 source frames at 59.94 (30–169): cuts at 50 and 120 are inside."""
     menu = install(tmp_path, daemon.http_address, "shots")
     resolve = resolve_with_clip(clip_5994, fps="59.94", timeline_rate="29.97", duration=70)
+    resolve.project.current.items[0].left_offset_rate = left_offset_rate
     output = run_script(menu, resolve, capsys)
     item = resolve.project.current.items[0].item
     assert reelmark_frames(item) == [30.0, 50.0, 120.0], output  # clip markers: source frames at 59.94

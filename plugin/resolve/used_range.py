@@ -10,9 +10,12 @@ What the documentation and the live-tested notes give us (davinci-resolve-mcp `d
   at 100 % speed, divided by the speed on a retimed clip, advancing at the timeline rate when the rates differ
   (measured on audio items; assumed for video items, where no mismatched-rate measurement exists).
 So: at 100 % speed the range starts at `GetLeftOffset() / timeline rate` and lasts `GetDuration() / timeline
-rate`; when the source frames span a different length than the record (beyond the one-frame slack each side)
-the clip is retimed and the true source frames are used. A reversed clip reports its end before its start.
-A 0/0 source read (timelines imported from FCP7 XML) says nothing about speed: 100 % is assumed.
+rate`. Because the timeline-rate reading of `GetLeftOffset` is measured on audio only, it is checked against
+`GetSourceStartFrame() / media rate`; when the two disagree by more than a frame of each, the documented
+media-rate source frame is used. When the source frames span a different length than the record (beyond the
+same slack) the clip is retimed and the true source frames are used. A reversed clip reports its end before its
+start. A 0/0 source read (timelines imported from FCP7 XML) says nothing about speed or start: 100 % and
+`GetLeftOffset` are used.
 """
 
 from __future__ import annotations
@@ -43,8 +46,11 @@ def used_range(item: Any, media_rate: Fraction, timeline_rate: Fraction, timelin
     first, last = int(item.GetSourceStartFrame()), int(item.GetSourceEndFrame())
     source_seconds = Fraction(abs(last - first)) / media_rate
     slack = 1 / media_rate + 1 / timeline_rate
-    if (first == 0 and last == 0) or record_seconds == 0 or abs(source_seconds - record_seconds) <= slack:
+    unknown = first == 0 and last == 0
+    if unknown or record_seconds == 0 or abs(source_seconds - record_seconds) <= slack:
         start = Fraction(int(item.GetLeftOffset())) / timeline_rate
+        if not unknown and abs(start - Fraction(first) / media_rate) > slack:
+            start = Fraction(first) / media_rate
         return UsedRange(start, start + record_seconds, Fraction(1), False, record_start, record_frames, timeline_rate)
     low, high = sorted((first, last))
     return UsedRange(Fraction(low) / media_rate, Fraction(high) / media_rate, source_seconds / record_seconds,
