@@ -451,10 +451,12 @@ def install_resolve(scripts_dir: Path | None, dry_run: bool, address: str, tasks
       reelmark install resolve --dry-run
       reelmark install resolve --task shots --task highlights
     """
-    from reelmark.core.resolve_install import DEFAULT_TASKS, install_plan, scripts_folder
+    from reelmark.core.resolve_install import DEFAULT_TASKS, install_plan, python_notes, scripts_folder
 
     plan = install_plan(scripts_dir or scripts_folder(), address, tasks or DEFAULT_TASKS, not no_highlight_reel)
     _run_plan(plan, dry_run, done="installed: restart Resolve, then Workspace > Scripts > reelmark Analyze Clip")
+    for note in python_notes():
+        click.echo(note)
 
 
 @uninstall.command("resolve")

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,12 +45,44 @@ def _load():
     return importlib.import_module(spec.name + ".analyze_clip")
 
 
-if not os.path.isdir(PLUGIN):
+if sys.version_info < (3, 7):
+    print("reelmark: Resolve runs this script with Python %d.%d; reelmark needs Python 3.7 or newer (64-bit): "
+          "install it, then restart Resolve" % sys.version_info[:2])
+elif not os.path.isdir(PLUGIN):
     print("reelmark: the plugin is gone from " + PLUGIN + "; run `reelmark install resolve` again")
 else:
-    _app = globals().get("resolve") or (bmd.scriptapp("Resolve") if "bmd" in globals() else None)  # noqa: F821
-    _load().main(_app, RECORD)
+    try:
+        _app = globals().get("resolve") or (bmd.scriptapp("Resolve") if "bmd" in globals() else None)  # noqa: F821
+        _load().main(_app, RECORD)
+    except Exception as _error:  # the plugin could not even start: one line, never a traceback
+        print("reelmark could not start (%s: %s); run `reelmark install resolve` again" % (type(_error).__name__, _error))
 '''
+
+
+MACOS_SYSTEM_PYTHON = "/usr/local/bin/python3"
+
+
+def python_notes(platform: str = sys.platform, environ: dict[str, str] | None = None,
+                 exists: Callable[[str], bool] = os.path.exists) -> list[str]:
+    """What to set so Resolve finds a Python 3 for the menu entry; empty when nothing is known to be missing.
+
+    On macOS Resolve looks for Python 3 only through `PYTHON3HOME` or at /usr/local/bin/python3; without either
+    the menu entry silently never appears (issue #14, from the live-tested install notes of davinci-resolve-mcp).
+    Elsewhere nothing is checked: Resolve finds Python through the usual installation.
+    """
+    if platform != "darwin":
+        return []
+    home = dict(os.environ if environ is None else environ).get("PYTHON3HOME")
+    if home and exists(home):
+        return []
+    if home:
+        return [f"warning: PYTHON3HOME is {home}, which does not exist; point it at a Python 3.7+ installation "
+                "(launchctl setenv PYTHON3HOME /path/to/python3-home), then restart Resolve"]  # fmt: skip
+    if exists(MACOS_SYSTEM_PYTHON):
+        return []
+    return [f"warning: Resolve finds Python only through PYTHON3HOME or {MACOS_SYSTEM_PYTHON}, and neither is set, so "
+            "the menu entry will not appear: install Python 3.7+ from python.org (it provides /usr/local/bin/python3), "
+            "or run `launchctl setenv PYTHON3HOME /path/to/python3-home`, then restart Resolve"]  # fmt: skip
 
 
 def scripts_folder(platform: str = sys.platform, environ: dict[str, str] | None = None, home: Path | None = None) -> Path:

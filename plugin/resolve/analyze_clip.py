@@ -4,18 +4,21 @@ Runs inside Resolve's own Python (Workspace › Scripts › Utility › reelmark
 The launcher `reelmark install resolve` puts in Resolve's Scripts folder loads this package by path and calls
 `main`, giving it the install record (where reelmark is, the daemon's address, the colour table, settings).
 
-Order of work, following the traps in the Resolve scripting README (DESIGN §10):
-1. `GetProductName()` / `GetVersion()` first: on the free edition no writing call (`AddMarker`,
-   `DeleteMarkerByCustomData`, `ImportTimelineFromFile`) is ever made, since a gated call opens a modal that
-   breaks every later call; the moments go to OTIO and FCP7 XML files beside the media instead, with the steps
-   to import them.
-2. The clips: `Timeline.GetSelectedClips()` exists from 21.x only, so it is guarded; then the current video
-   item; then the Media Pool selection (whole clips, no timeline markers).
-3. Each clip's media path and used source range go to the daemon; progress prints to Resolve's console.
-4. Markers: on the Media Pool item in source frames, and on the timeline relative to its start
-   (`resolve_markers`). A re-run replaces reelmark's markers and never touches the user's.
+Order of work, following the Resolve scripting README and the live-tested notes (DESIGN §10):
+1. `GetVersion()` parsed (never `hasattr`, which is True for every name on Resolve objects); the product name
+   only to say which edition refused something.
+2. The clips: `Timeline.GetSelectedClips()` on 21.0.4 and newer; the current video item; the Media Pool
+   selection (19.0.2 and newer; whole clips, no timeline markers). Each call is made defensively.
+3. Each clip's media path and used source range (`used_range`: media time, whatever the rates or retime) go to
+   the daemon; progress prints to Resolve's console.
+4. Markers, on every edition (the free edition's menu scripts get a live `resolve` object; its known
+   Studio-gated calls are subtitle generation and transcription, which reelmark never makes): on the Media Pool
+   item in source frames, and on the timeline where the clip sits (`resolve_markers`). A re-run replaces
+   reelmark's markers and never touches the user's. Only when Resolve refuses (`AddMarker` returns False) does
+   the script write OTIO / FCP7 XML files beside the media instead, saying which call refused.
 5. Optionally the highlight reel, imported from Resolve-shaped OTIO under a name no timeline has yet
    (`ImportTimelineFromFile` returns None for a name that exists).
+Whatever fails, the console gets one line saying what to do, never a traceback.
 """
 
 from __future__ import annotations
@@ -30,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from .daemon_link import DaemonError, DaemonLink, connect, wire_time
-from .resolve_markers import add_markers, plan_markers, remove_reelmark_markers
-
-NTSC = {"23.976": Fraction(24000, 1001), "29.97": Fraction(30000, 1001), "47.952": Fraction(48000, 1001),
-        "59.94": Fraction(60000, 1001), "119.88": Fraction(120000, 1001)}  # fmt: skip
+from .resolve_host import MEDIA_POOL_SELECTED_CLIPS, TIMELINE_SELECTED_CLIPS, as_list, parse_rate, parse_version, try_call, version_text
+from .resolve_markers import MarkerWriteRefused, add_markers, plan_markers, remove_reelmark_markers
+from .used_range import UsedRange, used_range
 
 
 @dataclass
@@ -60,60 +62,55 @@ class Settings:
 
 @dataclass
 class Target:
-    """One clip to analyse: its media and the source frames the timeline uses (None: the whole clip)."""
+    """One clip to analyse: its media and, for a timeline clip, the part of it the timeline uses."""
 
     name: str
     media_pool_item: Any
-    timeline_item: Any | None = None
+    placement: UsedRange | None = None
 
     def media_path(self) -> str:
         return self.media_pool_item.GetClipProperty("File Path") or ""
 
-    def source_frames(self) -> tuple[int, int] | None:
-        if self.timeline_item is None:
-            return None
-        start = int(self.timeline_item.GetSourceStartFrame())
-        return start, start + int(self.timeline_item.GetDuration())
+
+def timeline_rate(project: Any, timeline: Any) -> Fraction | None:
+    """The timeline's frame rate: its own `timelineFrameRate` setting, else the project's (README: GetSetting)."""
+    for owner in (timeline, project):
+        rate = parse_rate(try_call(owner, "GetSetting", "timelineFrameRate"))
+        if rate is not None:
+            return rate
+    return None
 
 
-def clip_rate(text: str) -> Fraction:
-    """Resolve's "FPS" clip property ("29.97", "25", "23.976") as an exact rate."""
-    return NTSC.get(text.strip(), None) or Fraction(text.strip())
+def timeline_target(item: Any, project: Any, timeline: Any) -> Target | None:
+    media_pool_item = try_call(item, "GetMediaPoolItem")
+    if not media_pool_item:
+        return None
+    media_rate = parse_rate(media_pool_item.GetClipProperty("FPS"))
+    record_rate = timeline_rate(project, timeline) or media_rate
+    if media_rate is None or record_rate is None:
+        return Target(item.GetName(), media_pool_item)  # no rate to count frames with: the whole clip
+    return Target(item.GetName(), media_pool_item, used_range(item, media_rate, record_rate, int(timeline.GetStartFrame())))
 
 
-def is_studio(resolve: Any) -> bool:
-    return "studio" in str(resolve.GetProductName() or "").lower()
-
-
-def major_version(resolve: Any) -> int:
-    version = resolve.GetVersion() or [0]
-    return int(version[0]) if isinstance(version, (list, tuple)) else int(str(version).split(".")[0])
-
-
-def selected_targets(version: int, project: Any, timeline: Any | None) -> list[Target]:
-    """The selected timeline clips (21.x), else the current video item, else the Media Pool selection."""
+def selected_targets(version: tuple[int, int, int], project: Any, timeline: Any | None) -> list[Target]:
+    """The selected timeline clips (21.0.4+), else the current video item, else the Media Pool selection (19.0.2+)."""
     items: list[Any] = []
-    if timeline is not None and version >= 21 and hasattr(timeline, "GetSelectedClips"):
-        selected = timeline.GetSelectedClips() or []
-        items = list(selected.values()) if isinstance(selected, dict) else list(selected)
+    if timeline is not None and version >= TIMELINE_SELECTED_CLIPS:
+        items = as_list(try_call(timeline, "GetSelectedClips"))
     if not items and timeline is not None:
-        current = timeline.GetCurrentVideoItem()
+        current = try_call(timeline, "GetCurrentVideoItem")
         items = [current] if current else []
-    targets = [Target(item.GetName(), item.GetMediaPoolItem(), item) for item in items if item.GetMediaPoolItem()]
-    if targets:
+    targets = [target for target in (timeline_target(item, project, timeline) for item in items) if target]
+    if targets or version < MEDIA_POOL_SELECTED_CLIPS:
         return targets
-    pool_items = project.GetMediaPool().GetSelectedClips() or []
-    pool_items = list(pool_items.values()) if isinstance(pool_items, dict) else list(pool_items)
-    return [Target(item.GetName(), item) for item in pool_items]
+    return [Target(item.GetName(), item) for item in as_list(try_call(project.GetMediaPool(), "GetSelectedClips"))]
 
 
 def request_spec(target: Target, settings: Settings) -> dict[str, Any]:
     spec: dict[str, Any] = {"mediaPath": target.media_path(), "tasks": settings.tasks}
-    frames = target.source_frames()
-    if frames is not None:
-        rate = clip_rate(target.media_pool_item.GetClipProperty("FPS") or "25")
-        spec["start"] = wire_time(Fraction(frames[0]) / rate)
-        spec["end"] = wire_time(Fraction(frames[1]) / rate)
+    if target.placement is not None:
+        spec["start"] = wire_time(target.placement.start)
+        spec["end"] = wire_time(target.placement.end)
     return spec
 
 
@@ -135,15 +132,20 @@ def mark_target(target: Target, timeline: Any | None, analysis: dict[str, Any], 
     removed = remove_reelmark_markers(target.media_pool_item)
     added, moved = add_markers(target.media_pool_item, clip_plan)
     summary = f"{added} clip markers ({removed} replaced)"
-    frames = target.source_frames()
-    if timeline is not None and frames is not None:
-        offset = int(target.timeline_item.GetStart()) - int(timeline.GetStartFrame()) - frames[0]
-        record = (frames[0] + offset, frames[1] + offset)
-        timeline_plan = plan_markers(moments, settings.colours, first_frame_time, rate, window=frames)
+    placed_on = target.placement
+    if timeline is not None and placed_on is not None and placed_on.reversed:
+        summary += "; no timeline markers: the clip plays reversed"
+    elif timeline is not None and placed_on is not None:
+        # Record frame of a media time: (time - used start) / speed, at the timeline's rate, from the clip's start.
+        timeline_plan = plan_markers(moments, settings.colours, first_frame_time + placed_on.start,
+                                     placed_on.timeline_rate / placed_on.speed, window=(0, placed_on.record_frames))  # fmt: skip
+        record = (placed_on.record_start, placed_on.record_start + placed_on.record_frames)
         removed_here = remove_reelmark_markers(timeline, record)
-        placed, shifted = add_markers(timeline, timeline_plan, offset)
+        placed, shifted = add_markers(timeline, timeline_plan, placed_on.record_start)
         moved += shifted
         summary += f", {placed} timeline markers ({removed_here} replaced)"
+        if placed_on.speed != 1:
+            summary += f" (retimed clip at {float(placed_on.speed):.0%})"
     if moved:
         summary += f"; {moved} moved a frame or more to keep your own markers"
     return summary
@@ -166,13 +168,13 @@ def import_highlight_reel(project: Any, link: DaemonLink, analysis: dict[str, An
         stream.write(content)
     options = {"timelineName": unique_timeline_name(project, f"{Path(suggested).stem} highlights"),
                "importSourceClips": True, "sourceClipsPath": str(Path(analysis["media"]["path"]).parent)}  # fmt: skip
-    timeline = project.GetMediaPool().ImportTimelineFromFile(path, options)
+    timeline = try_call(project.GetMediaPool(), "ImportTimelineFromFile", path, options)
     say(f"imported the highlight reel as timeline {options['timelineName']!r}" if timeline else
-        f"Resolve did not import {path}; import it with File > Import > Timeline")  # fmt: skip
+        f"Resolve's ImportTimelineFromFile returned nothing for {path}; import it with File > Import > Timeline")  # fmt: skip
 
 
 def write_files_for_import(link: DaemonLink, analysis: dict[str, Any], say: Callable[[str], None]) -> list[str]:
-    """The free edition's path: OTIO (Resolve) and FCP7 XML files beside the media, and how to import them."""
+    """When Resolve refuses markers: OTIO (Resolve) and FCP7 XML files beside the media, and how to import them."""
     media_folder = str(Path(analysis["media"]["path"]).parent)
     folder = media_folder if os.access(media_folder, os.W_OK) else tempfile.gettempdir()
     written = []
@@ -184,28 +186,39 @@ def write_files_for_import(link: DaemonLink, analysis: dict[str, Any], say: Call
         with open(path, "wb") as stream:
             stream.write(content)
         written.append(path)
-    say("DaVinci Resolve (free) lets scripts read but not write markers. To bring the moments in:")
-    say("  File > Import > Timeline..., choose " + written[0] + " (check 'Automatically import source clips')")
+    say("  to bring the moments in: File > Import > Timeline..., choose " + written[0] + " (check 'Automatically import source clips')")
     say("  or, in Premiere Pro: File > Import, choose " + written[1])
     return written
 
 
 def main(resolve: Any = None, install: str | None = None, say: Callable[[str], None] = print) -> int:
-    """Run the script; returns 0 when every clip was handled, 1 otherwise (the console says why)."""
+    """Run the script; returns 0 when every clip was handled, 1 otherwise. Every failure, expected or not, ends
+    as one console line saying what to do."""
+    try:
+        return _run(resolve, install, say)
+    except Exception as error:  # noqa: BLE001 - the last line of defence: Resolve's console must get no traceback
+        say(f"reelmark stopped: {type(error).__name__}: {error}. Nothing more was changed; run the script again, "
+            "or analyse in a terminal (reelmark analyze CLIP --format resolve-otio -o CLIP.otio) and use File > Import > Timeline")  # fmt: skip
+        return 1
+
+
+def _run(resolve: Any, install: str | None, say: Callable[[str], None]) -> int:
     resolve = resolve or _find_resolve()
     if resolve is None:
         say("reelmark: run this from DaVinci Resolve (Workspace > Scripts), not from a terminal")
         return 1
     settings = Settings.load(install)
-    studio, version = is_studio(resolve), major_version(resolve)
-    project = resolve.GetProjectManager().GetCurrentProject()
+    version = parse_version(resolve)
+    edition = f"{try_call(resolve, 'GetProductName') or 'DaVinci Resolve'} {version_text(version)}"
+    project = try_call(resolve.GetProjectManager(), "GetCurrentProject")
     if project is None:
         say("reelmark: open a project first")
         return 1
-    timeline = project.GetCurrentTimeline()
+    timeline = try_call(project, "GetCurrentTimeline")
     targets = selected_targets(version, project, timeline)
     if not targets:
-        say("reelmark: select clips on the timeline (or in the Media Pool) first")
+        where = "on the timeline" if version >= TIMELINE_SELECTED_CLIPS else "under the playhead on the timeline"
+        say(f"reelmark: select clips {where} (or in the Media Pool) first")
         return 1
     try:
         link = connect(settings.address, settings.reelmark, os.path.join(settings.log_dir, "reelmark-daemon.log"), say, settings.token)
@@ -216,12 +229,14 @@ def main(resolve: Any = None, install: str | None = None, say: Callable[[str], N
     for target in targets:
         try:
             analysis = link.analyse(request_spec(target, settings), _progress(target.name, say))
-            if studio:
+            try:
                 say(f"{target.name}: {mark_target(target, timeline, analysis, settings)}")
-                if settings.import_highlights:
-                    import_highlight_reel(project, link, analysis, tempfile.gettempdir(), say)
-            else:
+            except MarkerWriteRefused as refusal:
+                say(f"{target.name}: {edition} refused the markers ({refusal}); writing files to import instead")
                 write_files_for_import(link, analysis, say)
+                continue
+            if settings.import_highlights:
+                import_highlight_reel(project, link, analysis, tempfile.gettempdir(), say)
         except (DaemonError, ConnectionError) as error:
             failures += 1
             say(f"{target.name}: {error}")

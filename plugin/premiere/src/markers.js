@@ -12,6 +12,13 @@
 // there, and adds the new ones. reelmark's markers are recognised by the `[reelmark m-…]` tag in their comment,
 // so the user's own markers are never touched and a re-import of the same analysis changes nothing.
 //
+// Colour values: Constants.MarkerColor documents GREEN, RED, MAGNETA (sic), ORANGE, YELLOW, BLUE and CYAN (DESIGN
+// §10, Premiere UXP reference); Premiere 26.5 adds MAGENTA and deprecates MAGNETA (changelog, v26.5.0), so
+// MAGENTA is read first. A colour is set from that constant when Premiere provides it; for White, which has no
+// constant, and on a build without the constants, the index is the one FCP7 XML's pproColor uses (0 Green …
+// 7 Cyan): assumed, as no UXP document lists indices. Premiere's third colour (Purple in older versions,
+// Magenta in newer ones) is assumed to be MAGENTA/MAGNETA.
+//
 // Colour: createAddMarkerAction takes no colour, and a marker added in a transaction exists only once the
 // transaction has run, so a newly added marker gets its colour in a second, colour-only transaction straight
 // after ("reelmark: colour markers"). Markers that were already there are recoloured inside the import itself.
@@ -20,7 +27,26 @@
 const R = require("./rational.js");
 const { idFromText } = require("./moments.js");
 
+const COLOURS = require("./marker-colours.js");
+
 const DEFAULT_MARKER_TYPE = "Comment";
+const DOCUMENTED_COLOUR = {
+  Green: ["GREEN"],
+  Red: ["RED"],
+  Purple: ["MAGENTA", "MAGNETA"],
+  Orange: ["ORANGE"],
+  Yellow: ["YELLOW"],
+  Blue: ["BLUE"],
+  Cyan: ["CYAN"],
+};
+
+/** The colour value to set for reelmark's colour `index`: the documented constant when Premiere has it. */
+function markerColour(ppro, index) {
+  const table = (ppro.Constants && ppro.Constants.MarkerColor) || {};
+  const names = DOCUMENTED_COLOUR[COLOURS.premiere_names[index]] || [];
+  const value = names.map((name) => table[name]).find(Number.isInteger);
+  return value === undefined ? index : value;
+}
 
 class MarkerWriteError extends Error {
   constructor(message) {
@@ -135,6 +161,7 @@ async function transaction(project, label, build) {
  */
 async function importMoments(ppro, project, clipProjectItem, moments, options = {}) {
   const label = options.label || `reelmark: ${moments.length} markers`;
+  moments = moments.map((moment) => ({ ...moment, colourIndex: markerColour(ppro, moment.colourIndex) }));
   const markers = await ppro.Markers.getMarkers(clipProjectItem);
   if (!markers) throw new MarkerWriteError("Premiere gave no markers for this clip; select a clip (not a sequence or bin) and try again.");
   const plan = planImport(await readMarkers(markers), moments);
@@ -193,4 +220,4 @@ async function removeReelmarkMarkers(ppro, project, clipProjectItem) {
   return ours.length;
 }
 
-module.exports = { MarkerWriteError, momentTicks, readMarkers, planImport, importMoments, removeReelmarkMarkers, markerType };
+module.exports = { MarkerWriteError, momentTicks, readMarkers, planImport, importMoments, removeReelmarkMarkers, markerType, markerColour };

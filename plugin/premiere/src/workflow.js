@@ -6,6 +6,7 @@ const R = require("./rational.js");
 const M = require("./moments.js");
 const { importMoments } = require("./markers.js");
 const { selectedClip, SelectionError } = require("./host.js");
+const { DaemonError } = require("./daemon.js");
 
 function baseName(path) {
   return String(path || "").split(/[\\/]/).pop();
@@ -55,8 +56,9 @@ async function importFromPicker(ppro, uxp, options = {}) {
 function analysisSpec(clip, { usedPartOnly = true, engine = "" } = {}) {
   if (!clip.mediaPath) {
     throw new SelectionError(
-      "Premiere gives no media file path for this clip (it needs Premiere 26.2 or newer, and a clip with media). " +
-        "Analyse it in a terminal with `reelmark analyze CLIP --format otio -o CLIP.otio`, then use Import markers from file.",
+      `Premiere gives no media file for "${clip.name}" (ClipProjectItem.getMediaFilePath, Premiere 25.6 or newer): it is ` +
+        "not a clip of a media file (an adjustment layer, a graphic or a title?), or its media is offline. Select a clip " +
+        "of a media file; or analyse the file in a terminal with `reelmark analyze CLIP --format otio -o CLIP.otio`, then use Import markers from file.",
     );
   }
   const spec = { mediaPath: clip.mediaPath };
@@ -68,12 +70,25 @@ function analysisSpec(clip, { usedPartOnly = true, engine = "" } = {}) {
   return spec;
 }
 
+const FILE_FALLBACK =
+  "\nIf the daemon is running and Premiere still cannot reach it (Adobe's network guide says Premiere on macOS " +
+  "disallows http:// URLs), go on without it: analyse the clip in a terminal with " +
+  "`reelmark analyze CLIP --format otio -o CLIP.otio`, then use Import markers from file.";
+
+/** A daemon that cannot be reached (no daemon, or UXP refusing the loopback address): say how to go on without it. */
+function withFileFallback(error) {
+  if (!(error instanceof DaemonError) || error.code !== "unavailable") return error;
+  return new DaemonError(error.code, error.message + FILE_FALLBACK);
+}
+
 /** "Analyze selected clip": the selection → StartAnalysis → poll → the Analysis's moments as markers. */
 async function analyzeSelected(ppro, client, { kinds = null, usedPartOnly = true, onProgress = () => {}, sleep, isCancelled } = {}) {
   const clip = await selectedClip(ppro);
   const spec = analysisSpec(clip, { usedPartOnly });
   onProgress({ state: "STARTING", fraction: 0, stage: `sending ${clip.name} to reelmark` });
-  const analysis = await client.analyze(spec, { onProgress, sleep, isCancelled });
+  const analysis = await client.analyze(spec, { onProgress, sleep, isCancelled }).catch((error) => {
+    throw withFileFallback(error);
+  });
   const parsed = M.fromWireAnalysis(analysis);
   return applyParsed(ppro, parsed, { kinds, clip, label: `reelmark: analyse ${clip.name}` });
 }

@@ -16,7 +16,8 @@ test("manifest v5 has every documented required key", () => {
   assert.equal(manifest.manifestVersion, 5);
   assert.match(manifest.version, /^\d+\.\d+\.\d+$/);
   assert.equal(manifest.host.app, "premierepro");
-  assert.equal(manifest.host.minVersion, "25.6");
+  assert.match(manifest.host.minVersion, /^\d+\.\d+\.\d+$/, "x.y.z, as the manifest page and Adobe's samples write it");
+  assert.equal(manifest.host.minVersion, "25.6.0");
   assert.ok(fs.existsSync(path.join(PLUGIN, manifest.main)), `${manifest.main} exists`);
 });
 
@@ -30,10 +31,18 @@ test("one panel entrypoint, set up under the same id by main.js", () => {
   assert.match(html, /<script src="main\.js"><\/script>/);
 });
 
-test("permissions: the daemon's loopback address (not localhost) and the file picker", () => {
+test("permissions: both loopback forms of the daemon's address, and the file picker", () => {
   const domains = manifest.requiredPermissions.network.domains;
   assert.ok(Array.isArray(domains), "domains is a list ('all' only as a bare string)");
-  assert.ok(domains.includes("http://127.0.0.1:7331"));
-  assert.ok(!domains.some((d) => /localhost/.test(d)), "UXP on macOS blocks http://localhost");
+  assert.deepEqual(domains, ["http://127.0.0.1:7331", "http://localhost:7331"]);
   assert.ok(["request", "fullAccess"].includes(manifest.requiredPermissions.localFileSystem));
+});
+
+test("every address form the panel accepts for the default daemon fetches from a declared domain", () => {
+  const { DaemonClient } = require("../src/daemon.js");
+  const domains = manifest.requiredPermissions.network.domains;
+  for (const typed of ["", "127.0.0.1:7331", "http://127.0.0.1:7331/", "localhost:7331", "http://localhost:7331", "HTTP://LOCALHOST:7331/"]) {
+    const base = new DaemonClient({ address: typed, fetchImpl: async () => null }).base;
+    assert.ok(domains.includes(base.toLowerCase()), `${JSON.stringify(typed)} → ${base}`);
+  }
 });

@@ -61,8 +61,8 @@ test("Analyze with 'only the used part' off sends no range", () => {
   assert.deepEqual(spec, { mediaPath: "/m/a.mov" });
 });
 
-test("no media path (Premiere before 26.2) says what to do instead", () => {
-  assert.throws(() => W.analysisSpec({ mediaPath: null }), (e) => e instanceof SelectionError && /26\.2/.test(e.message) && /Import markers from file/.test(e.message));
+test("no media path says getMediaFilePath exists since 25.6 and what to do instead", () => {
+  assert.throws(() => W.analysisSpec({ name: "A.mov", mediaPath: null }), (e) => e instanceof SelectionError && /Premiere 25\.6 or newer/.test(e.message) && !/26\.2/.test(e.message) && /Import markers from file/.test(e.message));
 });
 
 test("Import markers from file goes through the UXP file picker", async () => {

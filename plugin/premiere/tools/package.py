@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -38,6 +39,8 @@ def check_manifest(manifest: dict, root: Path = PLUGIN) -> list[str]:
         problems.append("host.app must be 'premierepro'")
     if not host.get("minVersion"):
         problems.append("host.minVersion is missing")
+    elif not re.fullmatch(r"\d+\.\d+\.\d+", str(host["minVersion"])):
+        problems.append("host.minVersion must be x.y.z (e.g. 25.6.0), as the manifest reference and Adobe's samples write it")
     if not any(e.get("type") == "panel" for e in manifest.get("entrypoints", [])):
         problems.append("no panel entrypoint")
     if "main" in manifest and not (root / manifest["main"]).is_file():

@@ -12,25 +12,43 @@
 //   getMarkers(filters?: string[]) → Marker[].
 // - Marker (classes/marker): getName, getComments, getStart → TickTime, getDuration → TickTime, getColorIndex,
 //   getType; createSetNameAction(name), createSetCommentsAction(comments), createSetDurationAction(tickTime),
-//   createSetColorByIndexAction(colorIndex); colours by index 0-7: Green Red Purple Orange Yellow White Blue Cyan.
+//   createSetColorByIndexAction(colorIndex), as used since #6. Colour indices 0-7 (Green Red Purple Orange Yellow
+//   White Blue Cyan) are ASSUMED: they are FCP7 XML's pproColor order, and no UXP document lists them.
+// - Constants (constants page; DESIGN §10): MarkerColor documents GREEN, RED, MAGNETA (sic), ORANGE, YELLOW, BLUE,
+//   CYAN (26.5 adds MAGENTA and deprecates MAGNETA: changelog v26.5.0; the default fake is a 25.6–26.4 build);
+//   their VALUES are ASSUMED here (the pproColor index of the matching colour; MAGNETA on the Purple slot; the
+//   same numbers third-party plugins report reading from a live Premiere, which is not a document).
+//   ContentType documents ANY, SEQUENCE, MEDIA; its values are ASSUMED (strings). A test may swap either table
+//   (_setConstants) to prove the panel reads the constants rather than hard-coded numbers.
 // - TickTime (classes/ticktime): static createWithTicks(ticks: string), createWithSeconds(seconds: number),
 //   createWithFrameAndFrameRate; properties ticks (string), ticksNumber, seconds; TIME_ZERO.
-// - ClipProjectItem (classes/clipprojectitem): static cast(projectItem); name; getMediaFilePath() (26.2).
+// - ClipProjectItem (classes/clipprojectitem): static cast(projectItem) (a sequence's project item casts too:
+//   "isSequence: Returns true if the project item is a sequence"); name; getMediaFilePath(); getContentType()
+//   → Constants.ContentType; isSequence(). What a sequence or an adjustment layer returns from
+//   getMediaFilePath is ASSUMED: "" (no media file).
 // - Sequence (classes/sequence) getSelection() → TrackItemSelection (classes/trackitemselection) getTrackItems();
-//   VideoClipTrackItem (classes/videocliptrackitem) getProjectItem(), getInPoint(), getOutPoint() (TickTime,
-//   relative to the start of the media).
+//   VideoClipTrackItem (classes/videocliptrackitem) and AudioClipTrackItem (classes/audiocliptrackitem):
+//   getProjectItem(), getInPoint(), getOutPoint() (TickTime, relative to the start of the media). A selection
+//   holding both a clip's video and its linked audio lists both (ASSUMED order: as selected).
 // - ProjectUtils (classes/projectutils) getSelection(project) → ProjectItemSelection (classes/projectitemselection)
 //   getItems() → ProjectItem[].
 //
 // Behaviour the docs imply and the fake models: an action changes nothing until its transaction runs, so a
 // marker added in a transaction cannot be coloured in that same transaction (there is no Marker object yet).
-// New markers get Premiere's default colour, green (index 0).
+// ASSUMED, no document: new markers get colour index 0 (green, Premiere's UI default). The marker type strings
+// "Comment", "Chapter", "WebLink", "FLVCuePoint" are the filter values the changelog (v26.5.0, Markers.getMarkers)
+// names; that Marker.MARKER_TYPE_COMMENT equals "Comment" is ASSUMED (the samples pass the constant).
 //
 // Test hooks start with an underscore: _reset(), _state (the log), _addMarker(), _newClip()...
 "use strict";
 
 const TICKS_PER_SECOND = 254016000000n;
-const MARKER_TYPES = ["Comment", "Chapter", "Segmentation", "WebLink"];
+const DEFAULT_CONSTANTS = {
+  MarkerColor: { GREEN: 0, RED: 1, MAGNETA: 2, ORANGE: 3, YELLOW: 4, BLUE: 6, CYAN: 7 },
+  ContentType: { ANY: "any", SEQUENCE: "sequence", MEDIA: "media" },
+};
+const Constants = { MarkerColor: { ...DEFAULT_CONSTANTS.MarkerColor }, ContentType: { ...DEFAULT_CONSTANTS.ContentType } };
+const MARKER_TYPES = ["Comment", "Chapter", "WebLink", "FLVCuePoint"];
 
 const state = {
   project: null,
@@ -56,7 +74,8 @@ class TickTime {
   static createWithSeconds(seconds) {
     if (typeof seconds !== "number") fail("TickTime.createWithSeconds takes a number");
     state.createWithSecondsCalls += 1;
-    // Premiere rounds the float; so does the fake, which is why reelmark must not use it for 30000/1001.
+    // ASSUMED: Premiere rounds the float to whole ticks; so does the fake, which is why reelmark must not use it
+    // for 30000/1001.
     return new TickTime(BigInt(Math.round(seconds * Number(TICKS_PER_SECOND))));
   }
   get ticks() {
@@ -183,6 +202,7 @@ class Markers {
   }
   getMarkers(filters) {
     if (filters !== undefined && !Array.isArray(filters)) fail("Markers.getMarkers filters must be string[]");
+    // ASSUMED: markers listed in time order (no document gives the order; the panel does not rely on it).
     const list = this._list.slice().sort((a, b) => (a._start._ticks < b._start._ticks ? -1 : a._start._ticks > b._start._ticks ? 1 : 0));
     return filters && filters.length ? list.filter((m) => filters.includes(m._type)) : list;
   }
@@ -224,10 +244,17 @@ class ProjectItem {
 }
 
 class ClipProjectItem extends ProjectItem {
-  constructor(name, mediaPath) {
+  constructor(name, mediaPath, contentType = Constants.ContentType.MEDIA) {
     super(name);
     this._mediaPath = mediaPath;
+    this._contentType = contentType;
     this._markers = new Markers();
+  }
+  async getContentType() {
+    return this._contentType;
+  }
+  async isSequence() {
+    return this._contentType === Constants.ContentType.SEQUENCE;
   }
   static cast(projectItem) {
     return projectItem instanceof ClipProjectItem ? projectItem : null;
@@ -256,6 +283,8 @@ class VideoClipTrackItem {
     return this._projectItem.name;
   }
 }
+
+class AudioClipTrackItem extends VideoClipTrackItem {}
 
 class TrackItemSelection {
   constructor(items) {
@@ -348,6 +377,7 @@ function _reset({ projectName = "Edit.prproj" } = {}) {
   state.inTransaction = false;
   state.createWithSecondsCalls = 0;
   state.failNextTransaction = false;
+  _setConstants();
   return state.project;
 }
 
@@ -355,9 +385,24 @@ function _newClip(name, mediaPath) {
   return new ClipProjectItem(name, mediaPath);
 }
 
-/** Select `clip` on the timeline with source in/out ticks. */
-function _selectInTimeline(clip, inTicks = 0n, outTicks = 0n) {
-  state.project._sequence._selected = [new VideoClipTrackItem(clip, inTicks, outTicks)];
+/** Select `clip` on the timeline with source in/out ticks; `audio` adds (or, "only", is) its linked audio. */
+function _selectInTimeline(clip, inTicks = 0n, outTicks = 0n, { audio = false } = {}) {
+  const video = new VideoClipTrackItem(clip, inTicks, outTicks);
+  const sound = new AudioClipTrackItem(clip, inTicks, outTicks);
+  state.project._sequence._selected = audio === "only" ? [sound] : audio === "first" ? [sound, video] : audio ? [video, sound] : [video];
+}
+
+/** A sequence's project item (a nested sequence on the timeline, or a sequence in the Project panel). */
+function _newSequenceItem(name) {
+  return new ClipProjectItem(name, "", Constants.ContentType.SEQUENCE);
+}
+
+/** Replace the Constants tables (or restore the defaults with no argument). */
+function _setConstants(tables = DEFAULT_CONSTANTS) {
+  for (const key of Object.keys(DEFAULT_CONSTANTS)) {
+    if (tables[key] === null) delete Constants[key];
+    else Constants[key] = { ...(tables[key] || DEFAULT_CONSTANTS[key]) };
+  }
 }
 
 function _selectInProject(clip) {
@@ -383,11 +428,15 @@ module.exports = {
   ProjectItem,
   Sequence,
   VideoClipTrackItem,
+  AudioClipTrackItem,
   ProjectUtils,
+  Constants,
   _state: state,
   _reset,
   _newClip,
   _selectInTimeline,
   _selectInProject,
   _addMarker,
+  _newSequenceItem,
+  _setConstants,
 };
