@@ -87,7 +87,7 @@ def eye_shots(cuts: list[float], fades: list[tuple[float, float, float]], start:
     edges = sorted({Fraction(c).limit_denominator(1000) for c in cuts} | {Fraction(f[2]).limit_denominator(1000) for f in fades})
     edges = [edge for edge in edges if start < edge < end]
     shots = tuple(TimeSpan(a, b) for a, b in itertools.pairwise([start, *edges, end]))
-    transitions = [Transition(TimeSpan(Fraction(c).limit_denominator(1000),) * 2, "cut", 1.0) for c in cuts if start < c < end]
+    transitions = [Transition(TimeSpan(*(Fraction(c).limit_denominator(1000),) * 2), "cut", 1.0) for c in cuts if start < c < end]
     transitions += [
         Transition(TimeSpan(Fraction(f[0]).limit_denominator(1000), min(end, Fraction(f[2]).limit_denominator(1000))), "fade", 1.0)
         for f in fades
@@ -166,7 +166,7 @@ def on_spans(spans: list[list[float]], first: float, last: float) -> float:
 
 def score_highlights(moments: list[Moment], labels: dict, duration: float) -> dict[str, float]:
     eventful = labels["eventful_spans_s"]
-    total = sum(moment.span.duration_s for moment in moments)
+    total = sum(float(moment.span.duration) for moment in moments)
     on = sum(on_spans(eventful, moment.span.start_s, moment.span.end_s) for moment in moments)
     return {
         "picks": len(moments),

@@ -7,11 +7,11 @@ Scoring. Each available source becomes a curve in [0, 1] on a common grid of `GR
   1, so the programme's ordinary level reads 2/3 and only what rises above it reaches 1. Relative loudness is
   what an audience hears as excitement, and it cancels the mono-downmix offset (see `audio_features`). Drops
   out when nothing passes the loudness gates (integrated loudness None);
-- motion (`ctx.video.motion`, weight 0.30): per-frame motion, median-filtered over `MOTION_MEDIAN_FRAMES` frames
-  (a cut is a one-frame spike of picture change, not motion), scaled from the clip's median (0) to its 98th
-  percentile (1), with a span of at least `MOTION_MIN_RANGE` so that the grain of a static clip is not blown up
-  into action;
-- people (`ctx.people`, weight 0.15): 1 where any person or face moment is on screen;
+- motion (`ctx.video.motion`, weight 0.30): `split.scaled_motion`, median-filtered per frame and scaled from the
+  clip's median (0) to its 98th percentile (1);
+- people (`ctx.people`, weight 0.15): where any person or face moment is on screen, 1 less the share of the range
+  with someone on screen (being in view is remarkable when it is rare: on a camera that shows people most of the
+  time, their comings and goings, seen in the motion, are the events);
 - cut density (`ctx.shots`, weight 0.10): shot boundaries within ±`CUT_WINDOW_S`/2, as a rate, full at
   `FULL_CUT_RATE` (a cut every second, trailer pace; shots of ordinary length read 0.2–0.4);
 - speech (`ctx.audio.speech` joined with the subtitle cues, weight 0.10): 1 inside speech; what is said often
@@ -19,8 +19,9 @@ Scoring. Each available source becomes a curve in [0, 1] on a common grid of `GR
 
 A missing source drops out and the others' weights are renormalised, so the combined curve (their weighted mean)
 stays in [0, 1]. Two changes make it describe what an editor would keep:
-- dead picture scores 0: black frames (mean luma ≤ `BLACK_LUMA`) and frozen pictures (motion ≤ `FROZEN_MOTION`
-  for at least `FROZEN_MIN_S`: a title or end card, a still);
+- dead picture scores 0: black frames (mean luma ≤ `BLACK_LUMA`) and frozen pictures with nobody in them (motion ≤
+  `FROZEN_MOTION` for at least `FROZEN_MIN_S` and no person or face track: a title or end card, a still, an
+  empty room);
 - the run-up of an event belongs to it: the curve is raised to its own maximum over the next `RUN_UP_S`, so a
   window that starts just before a person comes in scores as well as one that starts when they are in.
 A window's score is the mean of the combined curve over it.
@@ -39,8 +40,8 @@ the range (at least `highlight_min_s`; a range shorter than `highlight_min_s` / 
 are then ranked (labels, `highlight_order=score`) by their score, the window's mean.
 
 Reasons name only what is true of the window: a source whose mean over it reaches `REASON_LEVEL` ("people on
-screen" needs person or face tracks over half of it), and "a person enters" when a track starts in its first
-half.
+screen" needs person or face tracks over half of it), "a person enters" when a track starts in its first half,
+else "a person leaves" when one ends inside it.
 """
 
 from __future__ import annotations
@@ -49,14 +50,14 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
-import scipy.signal
+import scipy.ndimage
 
 from reelmark.core.engines.signals.context import SignalsContext
-from reelmark.core.engines.signals.activity import find_activity
 from reelmark.core.engines.signals.split import (
     CutPoint,
     natural_points,
     pause_points,
+    scaled_motion,
     shot_changes,
     speech_index,
     still_points,
@@ -74,8 +75,6 @@ SOME_LEVEL = 0.2
 EXCITEMENT_FLOOR_LU = -10.0
 EXCITEMENT_CEILING_LU = 5.0
 SHORT_TERM_S = 3.0
-MOTION_MEDIAN_FRAMES = 5
-MOTION_MIN_RANGE = 0.01
 CUT_WINDOW_S = 6.0
 FULL_CUT_RATE = 1.0
 BLACK_LUMA = 28.0
@@ -83,13 +82,15 @@ BLACK_LUMA = 28.0
 FROZEN_MOTION = 0.002
 """Motion (mean absolute difference of 64 px thumbnails, /255) at or below which the picture does not change."""
 FROZEN_MIN_S = 1.0
+ACTION_LEVEL = 0.25
+"""`split.scaled_motion` rising through this starts an action."""
 RUN_UP_S = 0.5
 MIN_GAP_S = 1.0
 MAX_DEAD_SHARE = 0.25
 BUDGET_SHARE = 0.2
 MAX_SHARE = 0.3
 STILL_SPACING = Fraction(1)
-EXCESS_PERCENTILE = 75
+EXCESS_PERCENTILE = 80
 """Windows rank by how much they hold above this percentile of the clip's score: high enough that a calm stretch
 between two events counts against a window spanning both."""
 
@@ -120,15 +121,14 @@ def source_curves(ctx: SignalsContext) -> dict[str, np.ndarray]:
         curves["speech"] = _spans_curve(centres, speech_index(ctx).spans)
     video = ctx.video
     if video is not None and video.frame_count:
-        motion = scipy.signal.medfilt(video.motion.astype(np.float64), MOTION_MEDIAN_FRAMES)
-        typical, high = np.percentile(motion, [50, 98])
-        scaled = np.clip((motion - typical) / max(high - typical, MOTION_MIN_RANGE), 0, 1)
+        scaled = scaled_motion(video)
         frame = np.searchsorted(video.seconds, centres, side="right") - 1
         on_screen = (frame >= 0) & (centres < float(video.end))
         curves["motion"] = np.where(on_screen, scaled[np.clip(frame, 0, len(scaled) - 1)], 0.0)
     people = _tracks(ctx)
     if people:
-        curves["people"] = _spans_curve(centres, people)
+        presence = _spans_curve(centres, people)
+        curves["people"] = presence * (1 - presence.mean())
     if ctx.shots is not None:
         boundaries = np.array([float(time) for time in ctx.shots.boundary_times])
         near = np.searchsorted(boundaries, centres + CUT_WINDOW_S / 2) - np.searchsorted(boundaries, centres - CUT_WINDOW_S / 2)
@@ -143,14 +143,12 @@ def dead_cells(ctx: SignalsContext) -> np.ndarray:
     if video is None or not video.frame_count:
         return np.zeros(len(centres), dtype=bool)
     black = video.luma_mean <= BLACK_LUMA
-    still = video.motion <= FROZEN_MOTION
-    frozen = np.zeros_like(still)
     run = max(1, round(FROZEN_MIN_S * float(video.rate)))
-    starts = np.flatnonzero(np.diff(np.concatenate([[0], still.astype(np.int8), [0]])) == 1)
-    stops = np.flatnonzero(np.diff(np.concatenate([[0], still.astype(np.int8), [0]])) == -1)
-    for first, stop in zip(starts, stops, strict=True):
-        if stop - first >= run:
-            frozen[first:stop] = True
+    still = video.motion <= FROZEN_MOTION
+    span = np.ones(run, dtype=bool)  # an opening that keeps a still stretch touching the range's ends (an end card)
+    frozen = scipy.ndimage.binary_dilation(scipy.ndimage.binary_erosion(still, span, border_value=1), span) & still
+    for track in _tracks(ctx):
+        frozen[(video.seconds >= track.start_s) & (video.seconds < track.end_s)] = False
     frame = np.clip(np.searchsorted(video.seconds, centres, side="right") - 1, 0, video.frame_count - 1)
     return (black | frozen)[frame] | (centres >= float(video.end))
 
@@ -173,9 +171,15 @@ def _tracks(ctx: SignalsContext) -> list[TimeSpan]:
 
 
 def action_points(ctx: SignalsContext) -> list[CutPoint]:
-    """`RUN_UP_S` before each activity span or person/face track starts (not before the start of its shot), and
-    where it ends, inside (start, end)."""
-    spans = _tracks(ctx) + ([moment.span for moment in find_activity(ctx.video, ctx.shots)] if ctx.video is not None else [])
+    """Where something starts — a person or face track, or `split.scaled_motion` rising through `ACTION_LEVEL` —
+    less `RUN_UP_S` (but not before the start of its shot), and where it stops; inside (start, end)."""
+    spans = list(_tracks(ctx))
+    video = ctx.video
+    if video is not None and video.frame_count:
+        moving, _ = scipy.ndimage.label(scaled_motion(video) >= ACTION_LEVEL)
+        for found in scipy.ndimage.find_objects(moving):
+            stop = found[0].stop
+            spans.append(TimeSpan(video.times[found[0].start], video.times[stop] if stop < video.frame_count else video.end))
     run_up = as_fraction(RUN_UP_S)
     times = set()
     for span in spans:
@@ -223,8 +227,11 @@ def _reason(means: dict[str, float], span: TimeSpan, ctx: SignalsContext) -> str
     ranked = sorted(means, key=lambda name: WEIGHTS[name] * means[name], reverse=True)
     named = [REASONS[name] for name in ranked if means[name] >= REASON_LEVEL]
     half = span.start + span.duration / 2
-    if any(span.start - as_fraction(RUN_UP_S) <= track.start <= half and track.start > ctx.start for track in _tracks(ctx)):
+    tracks = _tracks(ctx)
+    if any(span.start - as_fraction(RUN_UP_S) <= track.start <= half and track.start > ctx.start for track in tracks):
         named.insert(0, "a person enters")
+    elif any(span.start <= track.end <= span.end and track.end < ctx.end for track in tracks):
+        named.insert(0, "a person leaves")
     if named:
         return ", ".join(named)
     if means[ranked[0]] >= SOME_LEVEL:
@@ -262,11 +269,8 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
     dead_share = _WindowMeans(ctx.start, dead.astype(np.float64))
     speech = speech_index(ctx)
     natural = [point for point in natural_points(ctx) if point.kind != "quiet"]  # action points mark where events start
-    points = _cut_points(ctx, natural + pause_points(ctx, speech) + action_points(ctx))
+    points = _cut_points(ctx, natural + pause_points(ctx, speech) + action_points(ctx) + still_points(ctx, STILL_SPACING))
     windows = _candidate_windows(points, params.highlight_min_s, params.highlight_max_s, mean)
-    if not windows:
-        points = _cut_points(ctx, [*points[1:-1], *still_points(ctx, STILL_SPACING)])
-        windows = _candidate_windows(points, params.highlight_min_s, params.highlight_max_s, mean)
     limit = budget(ctx)
     if limit == 0:
         ctx.diagnostics.append(

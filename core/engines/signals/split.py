@@ -9,8 +9,8 @@ Where a cut may go, ranked from best to worst (`POINT_COSTS`; shared with `highl
   silence (a point `SILENCE_INSET_S` after its start, its middle and one `SILENCE_INSET_S` before its end: the
   inset keeps a cut clear of the measurement's 100 ms grid) — nothing is seen or heard across the cut;
 - a hard cut (a shot start that no gradual transition covers);
-- on silent footage, a quiet moment: where nothing moves and nobody is in view for at least `QUIET_MIN_S` (the
-  room empties), at the middle of that stretch (`quiet_points`), read from the activity spans and people tracks;
+- on silent footage, a quiet moment: where the picture is calm and nobody is in view for at least `QUIET_MIN_S`
+  (the room empties), at the middle of that stretch (`quiet_points`), read from the motion curve and people tracks;
 - a pause in speech (where speech starts or stops);
 - a low-motion moment (`still_points`: the calmest frame of each `STILL_SPACING_PER_TARGET` of the target,
   from the median-filtered motion curve), used where none of the above is near;
@@ -39,10 +39,11 @@ from fractions import Fraction
 from typing import Literal
 
 import numpy as np
+import scipy.ndimage
 import scipy.signal
 
-from reelmark.core.engines.signals.activity import find_activity
 from reelmark.core.engines.signals.context import SignalsContext, Transition
+from reelmark.core.engines.signals.features import VideoFeatures
 from reelmark.core.results import Moment, MomentKind, TimeSpan
 from reelmark.core.times import as_fraction
 
@@ -54,10 +55,14 @@ REACH_PER_TARGET = 3
 """Segments longer than this many targets are not considered (a grid point is always nearer than that)."""
 QUIET_MIN_S = 1.0
 """A stretch with nothing moving and nobody in view must last this long to count as the room emptying."""
+QUIET_MOTION = 0.1
+"""`scaled_motion` at or below this is calm."""
+MOTION_MEDIAN_FRAMES = 5
+MOTION_MIN_RANGE = 0.01
 STILL_SPACING_PER_TARGET = 8
 """One low-motion point per this share of the target (at least one a second)."""
 STILL_SMOOTH_S = 1.0
-"""The motion curve is median-filtered over this long before its calmest frames are taken."""
+"""`scaled_motion` is averaged over this long before its calmest frames are taken."""
 AUTO_TARGETS: tuple[tuple[float, float], ...] = ((120.0, 15.0), (600.0, 30.0), (1800.0, 60.0), (3600.0, 120.0))
 """(range up to s, target s) when `split_target_s` is None; longer ranges aim at `AUTO_LONG_TARGET_S`."""
 AUTO_LONG_TARGET_S = 300.0
@@ -149,31 +154,37 @@ def shot_changes(ctx: SignalsContext) -> list[CutPoint]:
     return [CutPoint(time, kind) for time, kind in sorted(points.items()) if ctx.start < time < ctx.end]
 
 
+def scaled_motion(video: VideoFeatures) -> np.ndarray:
+    """Per-frame motion, median-filtered over `MOTION_MEDIAN_FRAMES` frames (a cut is a one-frame spike of picture
+    change, not motion) and scaled from the clip's median (0) to its 98th percentile (1), with a span of at least
+    `MOTION_MIN_RANGE` so that the grain of a static clip is not blown up into action."""
+    motion = scipy.signal.medfilt(video.motion.astype(np.float64), MOTION_MEDIAN_FRAMES)
+    typical, high = np.percentile(motion, [50, 98])
+    return np.clip((motion - typical) / max(high - typical, MOTION_MIN_RANGE), 0, 1)
+
+
 def quiet_points(ctx: SignalsContext) -> list[CutPoint]:
     """On silent footage (no audio, or nothing above the loudness gates), the middle of every stretch of at least
-    `QUIET_MIN_S` inside one shot where nothing moves and nobody is in view (activity spans and people tracks),
-    inside (start, end). Empty without video, and where there is sound (silences and pauses serve there)."""
+    `QUIET_MIN_S` inside one shot where the picture is calm (`scaled_motion` at most `QUIET_MOTION`) and no person
+    or face track is in view: the room has emptied. Inside (start, end); empty without video, and where there is
+    sound (silences and pauses serve there)."""
     silent = ctx.audio is None or ctx.audio.integrated_lufs is None
-    if not silent or ctx.video is None or not ctx.video.frame_count:
+    video = ctx.video
+    if not silent or video is None or not video.frame_count:
         return []
-    busy = SpanIndex(
-        [moment.span for moment in find_activity(ctx.video, ctx.shots)]
-        + [moment.span for moment in ctx.people if moment.kind in (MomentKind.PERSON, MomentKind.FACE)]
-    )
-    edges = [ctx.start, *(point.time for point in shot_changes(ctx)), min(ctx.end, ctx.video.end)]
+    quiet = scaled_motion(video) <= QUIET_MOTION
+    for track in ctx.people:
+        if track.kind in (MomentKind.PERSON, MomentKind.FACE):
+            quiet[(video.seconds >= track.span.start_s) & (video.seconds < track.span.end_s)] = False
+    for change in shot_changes(ctx):
+        quiet[video.index_at(change.time)] = False
+    regions, _ = scipy.ndimage.label(quiet)
     points = []
-    for first, last in itertools.pairwise(edges):
-        free = first
-        for span in busy.spans:
-            if span.end <= free:
-                continue
-            if span.start >= last:
-                break
-            if span.start - free >= as_fraction(QUIET_MIN_S):
-                points.append(CutPoint((free + span.start) / 2, "quiet"))
-            free = span.end
-        if last - free >= as_fraction(QUIET_MIN_S):
-            points.append(CutPoint((free + last) / 2, "quiet"))
+    for found in scipy.ndimage.find_objects(regions):
+        first, stop = found[0].start, found[0].stop
+        end = video.times[stop] if stop < video.frame_count else video.end
+        if end - video.times[first] >= as_fraction(QUIET_MIN_S):
+            points.append(CutPoint(video.times[(first + stop) // 2], "quiet"))
     return [point for point in points if ctx.start < point.time < ctx.end]
 
 
@@ -205,8 +216,7 @@ def still_points(ctx: SignalsContext, spacing: Fraction) -> list[CutPoint]:
     video = ctx.video
     if video is None or video.frame_count < 3:
         return []
-    width = max(1, round(STILL_SMOOTH_S * float(video.rate))) | 1
-    motion = scipy.signal.medfilt(video.motion.astype(np.float64), min(width, (video.frame_count - 1) | 1))
+    motion = scipy.ndimage.uniform_filter1d(scaled_motion(video), max(1, round(STILL_SMOOTH_S * float(video.rate))))
     points = []
     step = float(max(spacing, Fraction(1)))
     for low in np.arange(float(ctx.start), float(ctx.end), step):
