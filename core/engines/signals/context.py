@@ -94,8 +94,8 @@ class SignalsParams:
     highlight_max_s: float = 20.0
     """Longest highlight, in seconds."""
     highlight_budget_s: float | None = None
-    """Total length of all highlights in seconds; None for a fifth of the analysed range (at least
-    `highlight_min_s`; none on a range shorter than `highlight_min_s` / 0.3)."""
+    """Total length of all highlights in seconds; None for a fifth of the analysed range (on a short range up to
+    twice `highlight_min_s`, never over 30 % of it: none on a range shorter than `highlight_min_s` / 0.3)."""
     highlight_order: Literal["chronological", "score"] = "score"
     """Order of the highlights: best first, or in time order."""
     split_target_s: float | None = None

@@ -36,8 +36,9 @@ how much they hold above the `EXCESS_PERCENTILE` of the clip's score ((mean − 
 peak, so picks are not all `highlight_min_s` long), skipping any that comes within `MIN_GAP_S` of one taken (two picks in one breath are one pick), has more
 than `MAX_DEAD_SHARE` dead picture, scores at or below the clip's average (fewer, better picks), or would exceed
 the budget, until `highlight_count` are taken. The budget is `highlight_budget_s`, by default `BUDGET_SHARE` of
-the range (at least `highlight_min_s`; a range shorter than `highlight_min_s` / `MAX_SHARE` gets none). The picks
-are then ranked (labels, `highlight_order=score`) by their score, the window's mean.
+the range (on a short range up to 2 × `highlight_min_s`, never over `MAX_SHARE` of it; a range shorter than
+`highlight_min_s` / `MAX_SHARE` gets none). The picks are then ranked (labels,
+`highlight_order=score`) by their score, the window's mean.
 
 Reasons name only what is true of the window: a source whose mean over it reaches `REASON_LEVEL` ("people on
 screen" needs person or face tracks over half of it), "a person enters" when a track starts in its first half,
@@ -240,7 +241,8 @@ def _reason(means: dict[str, float], span: TimeSpan, ctx: SignalsContext) -> str
 
 
 def budget(ctx: SignalsContext) -> Fraction:
-    """`highlight_budget_s`, or `BUDGET_SHARE` of the range (at least `highlight_min_s`; 0 on a range too short)."""
+    """`highlight_budget_s`, or `BUDGET_SHARE` of the range; on a short range up to twice `highlight_min_s` but never
+    over `MAX_SHARE` of it (0 when even one `highlight_min_s` would be)."""
     params = ctx.params
     if params.highlight_budget_s is not None:
         return as_fraction(params.highlight_budget_s)
@@ -248,7 +250,7 @@ def budget(ctx: SignalsContext) -> Fraction:
     minimum = as_fraction(params.highlight_min_s)
     if length * as_fraction(MAX_SHARE) < minimum:
         return Fraction(0)
-    return max(minimum, length * as_fraction(BUDGET_SHARE))
+    return max(length * as_fraction(BUDGET_SHARE), min(length * as_fraction(MAX_SHARE), 2 * minimum))
 
 
 def pick_highlights(ctx: SignalsContext) -> list[Moment]:

@@ -57,6 +57,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
+import scipy.signal
 
 from reelmark.core.engines.signals.context import SignalsContext
 from reelmark.core.engines.signals.features import MovingRegion
@@ -155,6 +156,15 @@ def _follow(times: list[float], known_times: list[float], known_centres: list[fl
     return positions
 
 
+def _despiked(centres: list[float]) -> list[float]:
+    """A running median of three samples: one stray detection (a box that jumps for one sample and back) moves
+    nothing, while a real move is delayed by one sample at most."""
+    if len(centres) < 3:
+        return centres
+    smoothed = scipy.signal.medfilt(np.asarray(centres), 3)
+    return [centres[0], *smoothed[1:-1].tolist(), centres[-1]]
+
+
 def crop_path(
     subject: Sequence[tuple[Fraction, Box | None]],
     source_size: tuple[int, int],
@@ -174,8 +184,8 @@ def crop_path(
         seconds = [float(time) for time in times]
         known_times = [float(time) for time, _ in inside]
         centres = (
-            _follow(seconds, known_times, [(box.x0 + box.x1) / 2 for _, box in inside], crop[0]),
-            _follow(seconds, known_times, [(box.y0 + box.y1) / 2 for _, box in inside], crop[1]),
+            _follow(seconds, known_times, _despiked([(box.x0 + box.x1) / 2 for _, box in inside]), crop[0]),
+            _follow(seconds, known_times, _despiked([(box.y0 + box.y1) / 2 for _, box in inside]), crop[1]),
         )
         for time, centre_x, centre_y in zip(times, *centres, strict=True):
             x0 = min(max(0.0, centre_x - crop[0] / 2), 1 - crop[0])
@@ -234,16 +244,17 @@ def _subject_path(
         for moment in ctx.people
         if moment.kind in (MomentKind.FACE, MomentKind.PERSON) and moment.tube and moment.span.overlaps(segment)
     ]
-    track_times = [[point.time for point in track.tube] for track in tracks]
+    tubes = [[point for point in track.tube if segment.start <= point.time <= segment.end] for track in tracks]
+    track_times = [[point.time for point in tube] for tube in tubes]
     path: list[tuple[Fraction, Box | None]] = []
     sources: set[str] = set()
     current: int | None = None
     for time in times:
         seen: dict[int, tuple[Box, float]] = {}
-        for index, (track, tube_times) in enumerate(zip(tracks, track_times, strict=True)):
-            found = _box_at(track.tube, tube_times, time)
+        for index, (track, tube, tube_times) in enumerate(zip(tracks, tubes, track_times, strict=True)):
+            found = _box_at(tube, tube_times, time)
             if found is not None:
-                seen[index] = (found, _importance(track, found, _speed(track.tube, tube_times, time)))
+                seen[index] = (found, _importance(track, found, _speed(tube, tube_times, time)))
         best = max(seen, key=lambda index: seen[index][1], default=None)
         if current not in seen or best is not None and seen[best][1] > SWITCH_RATIO * seen[current][1]:
             current = best

@@ -163,14 +163,18 @@ def scaled_motion(video: VideoFeatures) -> np.ndarray:
     return np.clip((motion - typical) / max(high - typical, MOTION_MIN_RANGE), 0, 1)
 
 
+def _silent(ctx: SignalsContext) -> bool:
+    """No audio, or nothing above the loudness gates: silences tell nothing there."""
+    return ctx.audio is None or ctx.audio.integrated_lufs is None
+
+
 def quiet_points(ctx: SignalsContext) -> list[CutPoint]:
     """On silent footage (no audio, or nothing above the loudness gates), the middle of every stretch of at least
     `QUIET_MIN_S` inside one shot where the picture is calm (`scaled_motion` at most `QUIET_MOTION`) and no person
     or face track is in view: the room has emptied. Inside (start, end); empty without video, and where there is
     sound (silences and pauses serve there)."""
-    silent = ctx.audio is None or ctx.audio.integrated_lufs is None
     video = ctx.video
-    if not silent or video is None or not video.frame_count:
+    if not _silent(ctx) or video is None or not video.frame_count:
         return []
     quiet = scaled_motion(video) <= QUIET_MOTION
     for track in ctx.people:
@@ -189,10 +193,10 @@ def quiet_points(ctx: SignalsContext) -> list[CutPoint]:
 
 
 def natural_points(ctx: SignalsContext) -> list[CutPoint]:
-    """Fades, silences, shot changes and quiet moments inside (start, end), without speech filtering; sorted by
-    time, one per time (the better kind wins)."""
+    """Fades, silences (where there is sound at all), shot changes and quiet moments inside (start, end), without
+    speech filtering; sorted by time, one per time (the better kind wins)."""
     points: dict[Fraction, PointKind] = {}
-    silences = SpanIndex(ctx.audio.silence if ctx.audio is not None else ())
+    silences = SpanIndex(() if _silent(ctx) else ctx.audio.silence)
     for point in quiet_points(ctx):
         points[point.time] = point.kind
     for point in shot_changes(ctx):
@@ -212,7 +216,8 @@ def pause_points(ctx: SignalsContext, speech: SpanIndex) -> list[CutPoint]:
 
 
 def still_points(ctx: SignalsContext, spacing: Fraction) -> list[CutPoint]:
-    """The calmest frame (median-filtered motion) of every `spacing` of the range; empty without video."""
+    """The calmest frame of every `spacing` of the range (`scaled_motion` averaged over `STILL_SMOOTH_S`), where it
+    is calm (at most `QUIET_MOTION`); empty without video."""
     video = ctx.video
     if video is None or video.frame_count < 3:
         return []
@@ -221,8 +226,8 @@ def still_points(ctx: SignalsContext, spacing: Fraction) -> list[CutPoint]:
     step = float(max(spacing, Fraction(1)))
     for low in np.arange(float(ctx.start), float(ctx.end), step):
         frames = np.nonzero((video.seconds > low) & (video.seconds < low + step) & (video.seconds < float(ctx.end)))[0]
-        if len(frames):
-            points.append(CutPoint(video.times[int(frames[np.argmin(motion[frames])])], "still"))
+        if len(frames) and motion[calmest := int(frames[np.argmin(motion[frames])])] <= QUIET_MOTION:
+            points.append(CutPoint(video.times[calmest], "still"))
     return [point for point in points if ctx.start < point.time < ctx.end]
 
 
