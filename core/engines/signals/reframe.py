@@ -16,8 +16,9 @@ which come several times a second) the subject is the most important one in view
 3. else nothing.
 The target centre is the subject box's centre, interpolated linearly between samples that have one. Where nobody
 is in view for longer than `HOLD_GAP_S` the crop holds still (the last subject's place, or the centre before the
-first one: an honest "no subject", not a wander), and `ANTICIPATE_S` before the next subject appears it starts
-moving there (the whole path is known offline), so an entrance is met rather than chased. A segment with no
+first one: an honest "no subject", not a wander), and `ANTICIPATE_S` plus its travel time at `MAX_SPEED` before
+the next subject is first seen it starts moving there (the whole path is known offline), so an entrance is met
+rather than chased. A segment with no
 subject at all stays centred and says so.
 
 Smoother: a velocity- and acceleration-limited follower with a dead zone, run per axis on centre coordinates in
@@ -85,7 +86,7 @@ STEP_S = 0.01
 HOLD_GAP_S = 1.5
 """Samples further apart than this with no subject between them are a gap: the crop holds, it does not glide."""
 ANTICIPATE_S = 0.6
-"""Seconds before a subject appears after a gap that the crop starts moving to meet it."""
+"""Seconds, besides its travel time, before a subject appears after a gap that the crop starts moving to meet it."""
 FACE_BODY_RATIO = 7.0
 """A standing person is about seven heads tall: a face's height × this compares with a person box's height."""
 FACE_BONUS = 1.5
@@ -112,16 +113,23 @@ def crop_size(source_size: tuple[int, int], aspect: str) -> tuple[int, int]:
 
 
 def _with_holds(start: float, known_times: list[float], known_centres: list[float]) -> tuple[list[float], list[float]]:
-    """The subject path with holds: across a gap longer than `HOLD_GAP_S` the target stays where it was until
-    `ANTICIPATE_S` before the next sample; before a first sample that comes late it is the centre."""
+    """The subject path with holds: across a gap longer than `HOLD_GAP_S` the target stays where it was, then ramps
+    to the next subject over `ANTICIPATE_S` plus the time the crop needs at `MAX_SPEED`, arriving as they are first
+    seen; before a first sample that comes late it is the centre."""
     times, centres = [], []
+
+    def ramp_start(previous_time: float, previous: float, time: float, centre: float) -> None:
+        lead = ANTICIPATE_S + abs(centre - previous) / MAX_SPEED
+        times.append(max(previous_time, time - lead))
+        centres.append(previous)
+
     if known_times[0] - start > HOLD_GAP_S:
-        times += [start, known_times[0] - ANTICIPATE_S]
-        centres += [0.5, 0.5]
+        times.append(start)
+        centres.append(0.5)
+        ramp_start(start, 0.5, known_times[0], known_centres[0])
     for index, (time, centre) in enumerate(zip(known_times, known_centres, strict=True)):
         if index and time - known_times[index - 1] > HOLD_GAP_S:
-            times.append(time - ANTICIPATE_S)
-            centres.append(known_centres[index - 1])
+            ramp_start(known_times[index - 1], known_centres[index - 1], time, centre)
         times.append(time)
         centres.append(centre)
     return times, centres
