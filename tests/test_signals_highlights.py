@@ -335,3 +335,36 @@ def test_split_cuts_mid_speech_only_when_there_is_no_alternative() -> None:
     _assert_tiles(segments, context)
     assert len(segments) == 4 and all(moment.span.duration == 10 for moment in segments)
     assert all("mid-speech" in moment.text for moment in segments[:-1])
+
+
+def test_default_budget_is_selective_and_short_ranges_say_why(planted: tuple[ClipTruth, SignalsContext]) -> None:
+    """Default options: at most a fifth of the clip, and only above-average stretches; a range too short for one
+    highlight within 30 % of it gets none, with the reason."""
+    _, context = planted
+    highlights = pick_highlights(_with(context, params=SignalsParams()))
+    assert highlights and sum(moment.span.duration for moment in highlights) <= context.end * F(1, 5)
+    short = _with(context, params=SignalsParams(), end=F(9))
+    assert pick_highlights(short) == [] and any("too short" in line for line in short.diagnostics)
+
+
+def test_no_pick_is_made_of_black_picture(planted: tuple[ClipTruth, SignalsContext]) -> None:
+    """Black out the planted segment at 33-38 s (its sound stays loud): no pick may hold more than a quarter of
+    black."""
+    _, context = planted
+    assert context.video is not None
+    luma = context.video.luma_mean.copy()
+    black = (context.video.seconds >= 33) & (context.video.seconds < 38)
+    luma[black] = 0.0
+    blacked = _with(context, video=dataclasses.replace(context.video, luma_mean=luma))
+    for moment in pick_highlights(blacked):
+        overlap = max(F(0), min(moment.span.end, F(38)) - max(moment.span.start, F(33)))
+        assert overlap <= moment.span.duration / 4, moment.span
+
+
+def test_reasons_are_true(planted: tuple[ClipTruth, SignalsContext]) -> None:
+    """"people on screen" and "a person enters" only with a person track; an entrance is named as one."""
+    _, context = planted
+    assert all("people" not in moment.text and "person" not in moment.text for moment in pick_highlights(_with(context)))
+    person = Moment(MomentKind.PERSON, TimeSpan(F(15), F(19)), label="person 1")
+    entering = pick_highlights(_with(context, people=[person]))
+    assert any(moment.span.start <= F(15) < moment.span.end and "a person enters" in moment.text for moment in entering)
