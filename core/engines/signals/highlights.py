@@ -26,18 +26,23 @@ stays in [0, 1]. Two changes make it describe what an editor would keep:
   window that starts just before a person comes in scores as well as one that starts when they are in.
 A window's score is the mean of the combined curve over it.
 
-Cutting. In and out points are natural points (`split.natural_points`: fades, silences, shot changes; its quiet
-moments are left to the action points, which place the run-up), speech pauses, action points (`RUN_UP_S` before each activity span or person/face track starts, but
-not before its shot, and where it ends) or the ends of the range; only where these give no window at all,
-low-motion moments (`split.still_points`, one a second). Never a fixed grid, and never
-strictly inside speech (the VAD's spans joined with the subtitle cues, see `split`). Every pair of such points
-whose distance lies in [`highlight_min_s`, `highlight_max_s`] is a candidate window. Windows are taken greedily by
-how much they hold above the `EXCESS_PERCENTILE` of the clip's score ((mean − that level) × length: a whole event beats a slice of its
-peak, so picks are not all `highlight_min_s` long), skipping any that comes within `MIN_GAP_S` of one taken (two picks in one breath are one pick), has more
-than `MAX_DEAD_SHARE` dead picture, scores at or below the clip's average (fewer, better picks), or would exceed
-the budget, until `highlight_count` are taken. The budget is `highlight_budget_s`, by default `BUDGET_SHARE` of
-the range (on a short range up to 2 × `highlight_min_s`, never over `MAX_SHARE` of it; a range shorter than
-`highlight_min_s` / `MAX_SHARE` gets none). The picks are then ranked (labels,
+Cutting. In and out points are:
+- natural points (`split.natural_points`: fades, silences, shot changes; its quiet moments are left to the action
+  points, which place the run-up) and speech pauses;
+- action points: `RUN_UP_S` before a person/face track starts or the motion rises through `ACTION_LEVEL` (not
+  before the start of its shot), and where it stops;
+- calm moments (`split.still_points`, the calmest frame of each second where the picture is calm);
+- the ends of the range.
+Never a fixed grid, and never strictly inside speech (the VAD's spans joined with the subtitle cues, see `split`).
+Every pair of such points whose distance lies in [`highlight_min_s`, `highlight_max_s`] is a candidate window.
+
+Picking. Windows are taken greedily by how much they hold above the clip's `EXCESS_PERCENTILE` score ((mean −
+that level) × length: a whole event beats a slice of its peak, and a calm stretch between two events counts against
+a window spanning both), skipping any that comes within `MIN_GAP_S` of one taken (two picks a breath apart are one
+pick), has more than `MAX_DEAD_SHARE` dead picture, scores at or below the clip's average (fewer, better picks), or
+would exceed the budget, until `highlight_count` are taken. The budget is `highlight_budget_s`, by default
+`BUDGET_SHARE` of the range (on a short range up to 2 × `highlight_min_s`, never over `MAX_SHARE` of it; a range
+shorter than `highlight_min_s` / `MAX_SHARE` gets none). The picks are then ranked (labels,
 `highlight_order=score`) by their score, the window's mean.
 
 Reasons name only what is true of the window: a source whose mean over it reaches `REASON_LEVEL` ("people on
@@ -180,7 +185,8 @@ def action_points(ctx: SignalsContext) -> list[CutPoint]:
         moving, _ = scipy.ndimage.label(scaled_motion(video) >= ACTION_LEVEL)
         for found in scipy.ndimage.find_objects(moving):
             stop = found[0].stop
-            spans.append(TimeSpan(video.times[found[0].start], video.times[stop] if stop < video.frame_count else video.end))
+            end = video.times[stop] if stop < video.frame_count else video.end
+            spans.append(TimeSpan(video.times[found[0].start], end))
     run_up = as_fraction(RUN_UP_S)
     times = set()
     for span in spans:
@@ -266,7 +272,8 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
         return []
     total_weight = sum(WEIGHTS[name] for name in curves)
     dead = dead_cells(ctx)
-    combined = np.where(dead, 0.0, _with_run_up(ctx, sum(WEIGHTS[name] * curve for name, curve in curves.items()) / total_weight))
+    weighted = sum(WEIGHTS[name] * curve for name, curve in curves.items()) / total_weight
+    combined = np.where(dead, 0.0, _with_run_up(ctx, weighted))
     mean = _WindowMeans(ctx.start, combined)
     dead_share = _WindowMeans(ctx.start, dead.astype(np.float64))
     speech = speech_index(ctx)
@@ -296,7 +303,9 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
         if score <= floor:
             continue
         span = TimeSpan(times[first], times[last])
-        if used + span.duration > limit or any(span.start < other.end + gap and other.start < span.end + gap for _, other in chosen):
+        if used + span.duration > limit:
+            continue
+        if any(span.start < other.end + gap and other.start < span.end + gap for _, other in chosen):
             continue
         if dead_share(np.array([span.start_s]), np.array([span.end_s]))[0] > MAX_DEAD_SHARE:
             continue

@@ -225,6 +225,10 @@ def _importance(track: Moment, box: Box, speed: float) -> float:
     return size * (1 + MOVING_BONUS if speed > MOVING_SPEED else 1.0)
 
 
+def _centre(box: Box) -> tuple[float, float]:
+    return (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+
+
 def _speed(tube: Sequence[TubePoint], times: Sequence[Fraction], time: Fraction) -> float:
     """Speed of the tube's box centre (source widths or heights per second) over the tube points around `time`."""
     after = min(max(1, bisect_left(times, time)), len(tube) - 1)
@@ -232,8 +236,7 @@ def _speed(tube: Sequence[TubePoint], times: Sequence[Fraction], time: Fraction)
         return 0.0
     before, later = tube[after - 1], tube[after]
     elapsed = float(later.time - before.time)
-    centre = lambda box: ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)  # noqa: E731
-    (x0, y0), (x1, y1) = centre(before.box), centre(later.box)
+    (x0, y0), (x1, y1) = _centre(before.box), _centre(later.box)
     return math.hypot(x1 - x0, y1 - y0) / elapsed if elapsed > 0 else 0.0
 
 

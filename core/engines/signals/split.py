@@ -231,7 +231,7 @@ def still_points(ctx: SignalsContext, spacing: Fraction) -> list[CutPoint]:
     return [point for point in points if ctx.start < point.time < ctx.end]
 
 
-def grid_points(ctx: SignalsContext, step: Fraction, away_from: Sequence[CutPoint] = (), reach: Fraction = Fraction(0)) -> list[CutPoint]:
+def grid_points(ctx: SignalsContext, step: Fraction, away_from: Sequence[CutPoint], reach: Fraction) -> list[CutPoint]:
     """Every `step` from the start, leaving out those within `reach` of a point in `away_from`."""
     count = math.ceil((ctx.end - ctx.start) / step)
     others = np.array(sorted(float(point.time) for point in away_from))
