@@ -332,3 +332,18 @@ def test_a_stray_detection_moves_nothing(info: MediaInfo) -> None:
     )  # fmt: skip
     [moment] = reframe(ctx, "9:16")
     assert {round(point.box.x0, 9) for point in moment.tube} == {round(moment.tube[0].box.x0, 9)}
+
+
+def test_of_two_people_alike_the_one_who_moves_is_followed(info: MediaInfo) -> None:
+    """Two standing people of the same size, left and right; from 1 s the moving regions are on the right one (she
+    gestures, he does not): the crop goes right, though the left one was found first."""
+    sampled = [Fraction(index, 5) for index in range(20)]
+    left = _person("person 1", MomentKind.PERSON, {t: Box(0.1, 0.2, 0.2, 0.9) for t in sampled})
+    right = _person("person 2", MomentKind.PERSON, {t: Box(0.75, 0.2, 0.85, 0.9) for t in sampled})
+    gestures = [MovingRegion(t, Box(0.76, 0.4, 0.84, 0.6), 0.01) for t in sampled if t >= 1]
+    video = _frames(SIZE, 4, sampled)
+    video.moving_regions = tuple(gestures)
+    ctx = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams(), video=video, people=[left, right])
+    [moment] = reframe(ctx, "9:16")
+    assert _contains(_crop_at(moment.tube, Fraction(1, 2)), (0.1, 0.2, 0.2, 0.375), SIZE)
+    assert all(_contains(_crop_at(moment.tube, t), (0.75, 0.2, 0.85, 0.375), SIZE) for t in sampled if t >= 2)

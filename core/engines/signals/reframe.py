@@ -8,9 +8,10 @@ Subject. At every sampled time (the detectors' `VideoFeatures.sampled_times` and
 which come several times a second) the subject is the most important one in view, not the first found:
 1. of the face and person tracks (`ctx.people` moments with tubes) visible then, the one with the highest
    importance: its size (a person's box height, a face's height × `FACE_BODY_RATIO`: nearer means larger) ×
-   `FACE_BONUS` for a face (a face over a body) × (1 + `MOVING_BONUS`) while it moves faster than
-   `MOVING_SPEED`. The crop stays with the subject it follows until another is `SWITCH_RATIO` times as
-   important or it leaves, so it does not swing between two people of about the same size. A face is followed
+   `FACE_BONUS` for a face (a face over a body) × (1 + `MOVING_BONUS`) while it moves (faster than
+   `MOVING_SPEED`, or the frame's largest moving region is centred inside it). The crop stays with the subject
+   it follows until another is `SWITCH_RATIO` times as important or it leaves, so it does not swing between two
+   people of about the same size. A face is followed
    by its box, a person by the top `HEAD_FRACTION` of theirs (the head matters more than the feet);
 2. else the largest moving region of that sampled frame (`VideoFeatures.moving_regions`);
 3. else nothing.
@@ -90,7 +91,7 @@ ANTICIPATE_S = 0.6
 FACE_BODY_RATIO = 7.0
 """A standing person is about seven heads tall: a face's height × this compares with a person box's height."""
 FACE_BONUS = 1.5
-MOVING_BONUS = 0.5
+MOVING_BONUS = 1.0
 MOVING_SPEED = 0.05
 """Source widths (or heights) per second above which a track counts as moving."""
 SWITCH_RATIO = 1.5
@@ -219,10 +220,18 @@ def _box_at(tube: Sequence[TubePoint], times: Sequence[Fraction], time: Fraction
     return Box(*(min(1.0, max(0.0, value)) for value in corners))
 
 
-def _importance(track: Moment, box: Box, speed: float) -> float:
+def _importance(track: Moment, box: Box, moving: bool) -> float:
     """How much a track at one sample deserves the crop: size (nearness), a face over a body, moving over still."""
     size = (box.y1 - box.y0) * (FACE_BODY_RATIO * FACE_BONUS if track.kind == MomentKind.FACE else 1.0)
-    return size * (1 + MOVING_BONUS if speed > MOVING_SPEED else 1.0)
+    return size * (1 + MOVING_BONUS if moving else 1.0)
+
+
+def _holds(box: Box, region: Box | None) -> bool:
+    """Whether the centre of the frame's largest moving region lies inside `box` (the track is what moves)."""
+    if region is None:
+        return False
+    x, y = _centre(region)
+    return box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1
 
 
 def _centre(box: Box) -> tuple[float, float]:
@@ -265,7 +274,8 @@ def _subject_path(
         for index, (track, tube, tube_times) in enumerate(zip(tracks, tubes, track_times, strict=True)):
             found = _box_at(tube, tube_times, time)
             if found is not None:
-                seen[index] = (found, _importance(track, found, _speed(tube, tube_times, time)))
+                moving = _speed(tube, tube_times, time) > MOVING_SPEED or _holds(found, regions.get(time))
+                seen[index] = (found, _importance(track, found, moving))
         best = max(seen, key=lambda index: seen[index][1], default=None)
         if current not in seen or best is not None and seen[best][1] > SWITCH_RATIO * seen[current][1]:
             current = best
