@@ -248,7 +248,8 @@ def main() -> int:
                     f"  [{name}] reframe 9:16: subject inside {reframed.inside}/{reframed.visible}"
                     f" ({100 * reframed.inside / max(1, reframed.visible):.1f} %), centre crop"
                     f" {100 * reframed.centre_inside / max(1, reframed.visible):.1f} %; carry-over at"
-                    f" {len(carry)} cuts: max {max(carry, default=0):.1f}, median {np.median(carry) if carry else 0:.1f} frames;"
+                    f" {len(carry)} cuts: {sum(frames <= 1 for frames in carry)} within 1 frame, max {max(carry, default=0):.1f},"
+                    f" median {np.median(carry) if carry else 0:.1f} frames;"
                     f" reversals on static subject {reframed.reversals} in {reframed.static_s:.1f} s ({per_minute:.2f}/min)"
                 )
                 if name == "detected shots":
