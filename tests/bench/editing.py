@@ -50,6 +50,8 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 INSIDE_SHARE = 0.9
 REVERSAL_PX = 2.0
 SPLIT_TOLERANCE = 0.25
+TAIL_S = 0.5
+"""A fade ending less than this before the clip's end is a fade-out into the tail, not a transition."""
 
 
 def media_path(reference: str) -> Path | None:
@@ -150,7 +152,8 @@ def score_reframe(moments: list[Moment], labels: dict, ctx: SignalsContext, cuts
         score.centre_inside += inside(tuple(sample["x"]), centre)
     frame = 1 / float(ctx.video.rate)
     starts = np.array([moment.span.start_s for moment in moments[1:]] or [np.inf])
-    for reset in [*cuts, *(fade[1] for fade in fades if fade[1] < float(ctx.end) - frame)]:
+    # A fade with a next shot resets at its black frame; a fade-out into the clip's black tail needs no reset.
+    for reset in [*cuts, *(fade[1] for fade in fades if fade[2] + TAIL_S < float(ctx.end))]:
         score.carry_frames.append(float(np.min(np.abs(starts - reset))) / frame)
     for first, last in labels.get("static_spans_s", []):
         times = np.arange(first, min(last, float(ctx.end)), frame)
