@@ -23,8 +23,8 @@ from reelmark.core.engines.signals.context import (
     Transition,
 )
 from reelmark.core.engines.signals.features import extract_video_features
-from reelmark.core.engines.signals.highlights import pick_highlights
-from reelmark.core.engines.signals.split import smart_split
+from reelmark.core.engines.signals.highlights import action_points, pick_highlights
+from reelmark.core.engines.signals.split import smart_split, still_points
 from reelmark.core.evaluation import temporal_iou
 from reelmark.core.media.probing import probe
 from reelmark.core.media.subtitles import Cue
@@ -92,7 +92,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[ClipTruth, Signal
         info=info,
         start=F(0),
         end=truth.duration,
-        params=SignalsParams(highlight_count=3, highlight_min_s=3.0, highlight_max_s=8.0),
+        params=SignalsParams(highlight_count=3, highlight_min_s=3.0, highlight_max_s=8.0, highlight_budget_s=24.0),
         video=extract_video_features(info),
         audio=extract_audio_features(info),
         shots=_shots(truth),
@@ -117,6 +117,12 @@ def _natural(truth: ClipTruth, time: Fraction) -> bool:
     return time in truth.cut_times or _in_true_silence(truth, time)
 
 
+def _action_or_still(context: SignalsContext) -> set[Fraction]:
+    """Where an action starts (less the run-up) or stops, and the calmest frame of each second: the in and out
+    points highlights may use besides cuts and silences."""
+    return {point.time for point in action_points(context) + still_points(context, F(1))}
+
+
 def _mid_speech(context: SignalsContext, time: Fraction) -> bool:
     return context.audio is not None and any(span.start < time < span.end for span in context.audio.speech)
 
@@ -129,7 +135,7 @@ def test_top3_highlights_are_the_planted_segments(planted: tuple[ClipTruth, Sign
     assert tious[0] >= 0.5, tious
     for moment in highlights:
         assert moment.kind is MomentKind.HIGHLIGHT
-        assert _natural(truth, moment.span.start) and _natural(truth, moment.span.end), moment.span
+        assert all(_natural(truth, time) or time in _action_or_still(context) for time in (moment.span.start, moment.span.end))
         assert not _mid_speech(context, moment.span.start) and not _mid_speech(context, moment.span.end)
         assert "loud sound" in moment.text and "fast motion" in moment.text
         assert 0 <= moment.score <= 1
@@ -138,7 +144,7 @@ def test_top3_highlights_are_the_planted_segments(planted: tuple[ClipTruth, Sign
 def test_constraints_count_length_budget_overlap_and_order(planted: tuple[ClipTruth, SignalsContext]) -> None:
     _, context = planted
     limits = {"highlight_count": 4, "highlight_min_s": 4.0, "highlight_max_s": 6.0, "highlight_order": "chronological"}
-    unbudgeted = pick_highlights(_with(context, params=SignalsParams(**limits)))  # budget: count × max = 24 s
+    unbudgeted = pick_highlights(_with(context, params=SignalsParams(**limits, highlight_budget_s=24.0)))
     highlights = pick_highlights(_with(context, params=SignalsParams(**limits, highlight_budget_s=15.0)))
     assert len(unbudgeted) == 4 and sum(moment.span.duration for moment in unbudgeted) > 15  # so 15 s binds
     assert 1 <= len(highlights) < 4
@@ -154,14 +160,14 @@ def test_constraints_count_length_budget_overlap_and_order(planted: tuple[ClipTr
 
 def test_every_cut_point_is_natural_and_scores_rank_in_score_order(planted: tuple[ClipTruth, SignalsContext]) -> None:
     truth, context = planted
-    params = SignalsParams(highlight_count=10, highlight_min_s=2.0, highlight_max_s=10.0)
+    params = SignalsParams(highlight_count=10, highlight_min_s=2.0, highlight_max_s=10.0, highlight_budget_s=48.0)
     highlights = pick_highlights(_with(context, params=params))
     assert len(highlights) > 3
     assert [moment.score for moment in highlights] == sorted((moment.score for moment in highlights), reverse=True)
     edges = {context.start, context.end}
     for moment in highlights:
         for time in (moment.span.start, moment.span.end):
-            assert time in edges or _natural(truth, time), moment.span
+            assert time in edges or _natural(truth, time) or time in _action_or_still(context), moment.span
     spans = sorted((moment.span for moment in highlights), key=lambda span: span.start)
     assert all(not earlier.overlaps(later) for earlier, later in itertools.pairwise(spans))
 
@@ -170,7 +176,7 @@ def test_each_source_alone_finds_its_own_events(planted: tuple[ClipTruth, Signal
     """With one source missing, the other still ranks: sound alone finds the loud segments (the loud-only decoy among
     them), picture alone finds the shaking ones (the motion-only decoy among them)."""
     _, context = planted
-    params = SignalsParams(highlight_count=4, highlight_min_s=3.0, highlight_max_s=8.0)
+    params = SignalsParams(highlight_count=4, highlight_min_s=3.0, highlight_max_s=8.0, highlight_budget_s=32.0)
     loud = [*PLANTED, LOUD_ONLY]
     shaking = [*PLANTED, MOTION_ONLY]
     by_sound = pick_highlights(_with(context, params=params, video=None))
@@ -212,7 +218,7 @@ def test_highlights_never_cut_mid_speech(planted: tuple[ClipTruth, SignalsContex
         changed = _with(context, audio=dataclasses.replace(context.audio, speech=(speech,)))
     else:
         changed = _with(context, cues=[Cue(speech.start, speech.end, "and then the storm hit", "stream:2")])
-    assert any(moment.span.start == F(15) for moment in pick_highlights(_with(context)))  # without speech, 15 s is used
+    assert any(speech.start < moment.span.start < speech.end for moment in pick_highlights(_with(context)))  # used unless speech
     highlights = pick_highlights(changed)
     assert len(highlights) == 3
     for moment in highlights:
@@ -220,15 +226,19 @@ def test_highlights_never_cut_mid_speech(planted: tuple[ClipTruth, SignalsContex
             assert not speech.start < time < speech.end, moment.span
 
 
-def test_without_natural_points_highlights_fall_back_to_a_grid(planted: tuple[ClipTruth, SignalsContext]) -> None:
-    """Picture only and no shot list: nothing natural to cut at, so windows snap to whole seconds, and say so."""
+def test_without_shots_or_sound_highlights_cut_at_actions_not_on_a_grid(planted: tuple[ClipTruth, SignalsContext]) -> None:
+    """Picture only and no shot list: in and out points come from where movement starts (less a run-up) and stops,
+    or the calmest moments, never a whole-second grid; the shaking segments are still the ones found."""
     _, context = planted
     bare = _with(context, audio=None, shots=None)
     highlights = pick_highlights(bare)
-    assert len(highlights) == 3 and bare.diagnostics
+    assert len(highlights) == 3
+    allowed = _action_or_still(bare)
     for moment in highlights:
         assert max(_tiou(moment.span, event) for event in (*PLANTED, MOTION_ONLY)) >= 0.5, moment.span
-        assert all((time - context.start).denominator == 1 for time in (moment.span.start, moment.span.end))
+        assert {moment.span.start, moment.span.end} <= allowed | {bare.start, bare.end}
+    ends = [time for moment in highlights for time in (moment.span.start, moment.span.end)]
+    assert not all((time - context.start).denominator == 1 for time in ends)
 
 
 def test_a_range_is_analysed_on_its_own(planted: tuple[ClipTruth, SignalsContext]) -> None:
@@ -325,3 +335,36 @@ def test_split_cuts_mid_speech_only_when_there_is_no_alternative() -> None:
     _assert_tiles(segments, context)
     assert len(segments) == 4 and all(moment.span.duration == 10 for moment in segments)
     assert all("mid-speech" in moment.text for moment in segments[:-1])
+
+
+def test_default_budget_is_selective_and_short_ranges_say_why(planted: tuple[ClipTruth, SignalsContext]) -> None:
+    """Default options: at most a fifth of the clip, and only above-average stretches; a range too short for one
+    highlight within 30 % of it gets none, with the reason."""
+    _, context = planted
+    highlights = pick_highlights(_with(context, params=SignalsParams()))
+    assert highlights and sum(moment.span.duration for moment in highlights) <= context.end * F(1, 5)
+    short = _with(context, params=SignalsParams(), end=F(9))
+    assert pick_highlights(short) == [] and any("too short" in line for line in short.diagnostics)
+
+
+def test_no_pick_is_made_of_black_picture(planted: tuple[ClipTruth, SignalsContext]) -> None:
+    """Black out the planted segment at 33-38 s (its sound stays loud): no pick may hold more than a quarter of
+    black."""
+    _, context = planted
+    assert context.video is not None
+    luma = context.video.luma_mean.copy()
+    black = (context.video.seconds >= 33) & (context.video.seconds < 38)
+    luma[black] = 0.0
+    blacked = _with(context, video=dataclasses.replace(context.video, luma_mean=luma))
+    for moment in pick_highlights(blacked):
+        overlap = max(F(0), min(moment.span.end, F(38)) - max(moment.span.start, F(33)))
+        assert overlap <= moment.span.duration / 4, moment.span
+
+
+def test_reasons_are_true(planted: tuple[ClipTruth, SignalsContext]) -> None:
+    """"people on screen" and "a person enters" only with a person track; an entrance is named as one."""
+    _, context = planted
+    assert all("people" not in moment.text and "person" not in moment.text for moment in pick_highlights(_with(context)))
+    person = Moment(MomentKind.PERSON, TimeSpan(F(15), F(19)), label="person 1")
+    entering = pick_highlights(_with(context, people=[person]))
+    assert any(moment.span.start <= F(15) < moment.span.end and "a person enters" in moment.text for moment in entering)

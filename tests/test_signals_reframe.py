@@ -256,3 +256,94 @@ def test_reframe_without_a_subject_stays_centred_and_without_video_says_so(info:
     blind = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams())
     assert reframe(blind, "9:16") == []
     assert any("no video" in line for line in blind.diagnostics)
+
+
+def _frames(size: tuple[int, int], seconds: int, sampled: Sequence[Fraction], luma: np.ndarray | None = None) -> VideoFeatures:
+    """Per-frame features at RATE with a brightness curve (for fades); everything else flat."""
+    count = seconds * int(RATE)
+    times = tuple(Fraction(index) / RATE for index in range(count))
+    flat = np.zeros(count, np.float32)
+    return VideoFeatures(
+        times=times, seconds=np.array([float(time) for time in times]), rate=RATE, end=Fraction(seconds), size=size,
+        histograms=np.zeros((count, 32)), cut_score=flat, content_score=flat,
+        luma_mean=np.full(count, 120.0, np.float32) if luma is None else luma, luma_std=flat, motion=flat,
+        foreground_fraction=flat, sampled_times=tuple(sampled), moving_regions=(),
+    )  # fmt: skip
+
+
+def test_crop_resets_at_the_black_frame_of_a_fade_not_at_its_end(info: MediaInfo) -> None:
+    """A fade from 1.6 s to 2.4 s, darkest at 2.0 s; the detector starts the next shot at 2.4 s. The subject is on
+    the left before the fade and on the right after it: the crop jumps at 2.0 s, in the black."""
+    luma = np.full(4 * int(RATE), 120.0, np.float32)
+    ramp = np.arange(40, 60)
+    luma[ramp] = np.abs(ramp - 50) * 12.0
+    sampled = [Fraction(index, 5) for index in range(20)]
+    left = _person("person 1", MomentKind.PERSON, {t: Box(0.05, 0.2, 0.15, 0.9) for t in sampled if t < 2})
+    right = _person("person 2", MomentKind.PERSON, {t: Box(0.85, 0.2, 0.95, 0.9) for t in sampled if t >= 2})
+    shots = ShotBoundaries(
+        (TimeSpan(Fraction(0), Fraction(12, 5)), TimeSpan(Fraction(12, 5), Fraction(4))),
+        (Transition(TimeSpan(Fraction(8, 5), Fraction(12, 5)), "fade", 1.0),),
+    )
+    ctx = SignalsContext(
+        info, Fraction(0), Fraction(4), SignalsParams(), video=_frames(SIZE, 4, sampled, luma), shots=shots,
+        people=[left, right],
+    )  # fmt: skip
+    first, second = reframe(ctx, "9:16")
+    assert first.span == TimeSpan(Fraction(0), Fraction(2)) and second.span == TimeSpan(Fraction(2), Fraction(4))
+    assert first.tube[-1].box.x0 == 0.0 and second.tube[0].box.x1 == pytest.approx(1.0)
+
+
+def test_the_nearest_subject_is_followed_not_the_first_found(info: MediaInfo) -> None:
+    """A small far person is found first on the left; a person three times as tall comes in on the right at 1 s
+    and stays: the crop goes to the near one and stays there, though the far one is still in view."""
+    sampled = [Fraction(index, 5) for index in range(20)]
+    far = _person("person 1", MomentKind.PERSON, {t: Box(0.1, 0.4, 0.14, 0.6) for t in sampled})
+    near = _person("person 2", MomentKind.PERSON, {t: Box(0.7, 0.1, 0.82, 0.7) for t in sampled if t >= 1})
+    ctx = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams(), video=_frames(SIZE, 4, sampled), people=[far, near])
+    [moment] = reframe(ctx, "9:16")
+    near_head = (0.7, 0.1, 0.82, 0.25)
+    assert all(_contains(_crop_at(moment.tube, t), near_head, SIZE) for t in sampled if t >= 2)
+    assert _contains(_crop_at(moment.tube, Fraction(1, 2)), far.tube[0].box.to_list(), SIZE)
+
+
+def test_without_anyone_in_view_the_crop_holds_then_meets_the_next_entrance(info: MediaInfo) -> None:
+    """Someone on the left until 1 s, nobody until 3 s, then someone on the right: the crop does not wander in the
+    gap, and it is already on the newcomer when they are first seen (it left early enough to get there)."""
+    sampled = [Fraction(index, 5) for index in range(30)]
+    first = _person("person 1", MomentKind.PERSON, {t: Box(0.05, 0.2, 0.15, 0.9) for t in sampled if t <= 1})
+    second = _person("person 2", MomentKind.PERSON, {t: Box(0.8, 0.2, 0.9, 0.9) for t in sampled if t >= 3})
+    ctx = SignalsContext(info, Fraction(0), Fraction(6), SignalsParams(), video=_frames(SIZE, 6, sampled), people=[first, second])
+    [moment] = reframe(ctx, "9:16")
+    held = [_crop_at(moment.tube, Fraction(t, 10)) for t in range(12, 16)]
+    assert max(crop[0] for crop in held) - min(crop[0] for crop in held) < 1e-9  # still in the gap
+    assert _contains(_crop_at(moment.tube, Fraction(3)), (0.8, 0.2, 0.9, 0.375), SIZE)
+    centres = _centres(moment.tube, [Fraction(index) / RATE for index in range(6 * int(RATE))])
+    assert np.abs(np.diff(centres) * float(RATE)).max() <= MAX_SPEED * (1 + 1e-6)
+
+
+def test_a_stray_detection_moves_nothing(info: MediaInfo) -> None:
+    """A standing subject whose box jumps for one sample (a detector slip) and back: the crop stays put."""
+    sampled = [Fraction(index, 5) for index in range(20)]
+    boxes = {t: Box(0.45, 0.2, 0.55, 0.9) for t in sampled}
+    boxes[Fraction(2)] = Box(0.8, 0.2, 0.9, 0.9)
+    ctx = SignalsContext(
+        info, Fraction(0), Fraction(4), SignalsParams(), video=_frames(SIZE, 4, sampled),
+        people=[_person("person 1", MomentKind.PERSON, boxes)],
+    )  # fmt: skip
+    [moment] = reframe(ctx, "9:16")
+    assert {round(point.box.x0, 9) for point in moment.tube} == {round(moment.tube[0].box.x0, 9)}
+
+
+def test_of_two_people_alike_the_one_who_moves_is_followed(info: MediaInfo) -> None:
+    """Two standing people of the same size, left and right; from 1 s the moving regions are on the right one (she
+    gestures, he does not): the crop goes right, though the left one was found first."""
+    sampled = [Fraction(index, 5) for index in range(20)]
+    left = _person("person 1", MomentKind.PERSON, {t: Box(0.1, 0.2, 0.2, 0.9) for t in sampled})
+    right = _person("person 2", MomentKind.PERSON, {t: Box(0.75, 0.2, 0.85, 0.9) for t in sampled})
+    gestures = [MovingRegion(t, Box(0.76, 0.4, 0.84, 0.6), 0.01) for t in sampled if t >= 1]
+    video = _frames(SIZE, 4, sampled)
+    video.moving_regions = tuple(gestures)
+    ctx = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams(), video=video, people=[left, right])
+    [moment] = reframe(ctx, "9:16")
+    assert _contains(_crop_at(moment.tube, Fraction(1, 2)), (0.1, 0.2, 0.2, 0.375), SIZE)
+    assert all(_contains(_crop_at(moment.tube, t), (0.75, 0.2, 0.85, 0.375), SIZE) for t in sampled if t >= 2)

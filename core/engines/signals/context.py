@@ -88,16 +88,25 @@ class SignalsParams:
     detect_side: int = 640
     """Longest side of the picture the detectors see."""
     highlight_count: int = 5
+    """The most highlights picked; fewer come back when fewer stretches score above the clip's average."""
     highlight_min_s: float = 3.0
+    """Shortest highlight, in seconds."""
     highlight_max_s: float = 20.0
+    """Longest highlight, in seconds."""
     highlight_budget_s: float | None = None
-    """Total length of all highlights; None for count × max."""
+    """Total length of all highlights in seconds; None for a fifth of the analysed range (on a short range up to
+    twice `highlight_min_s`, never over 30 % of it: none on a range shorter than `highlight_min_s` / 0.3)."""
     highlight_order: Literal["chronological", "score"] = "score"
-    split_target_s: float = 300.0
+    """Order of the highlights: best first, or in time order."""
+    split_target_s: float | None = None
+    """Length each smart-split segment aims at, in seconds; None chooses from the analysed range's length:
+    15 s up to 2 min, 30 s up to 10 min, 60 s up to 30 min, 120 s up to 1 h, 300 s beyond."""
     min_silence_s: float = 0.5
     """Silence at least this long counts as a natural cut point and as silence for grounding."""
     reframe_aspects: tuple[str, ...] = ("9:16",)
+    """Delivery shapes the reframe task crops to, comma-separated: 9:16, 1:1, 4:5."""
     transcript_padding_s: float = 1.0
+    """Seconds added before and after each transcript match."""
 
     def cache_key(self) -> dict[str, object]:
         """JSON-native values (a Fraction as "n/d", a tuple as a list), so a stored analysis compares equal."""

@@ -7,25 +7,47 @@ Scoring. Each available source becomes a curve in [0, 1] on a common grid of `GR
   1, so the programme's ordinary level reads 2/3 and only what rises above it reaches 1. Relative loudness is
   what an audience hears as excitement, and it cancels the mono-downmix offset (see `audio_features`). Drops
   out when nothing passes the loudness gates (integrated loudness None);
-- motion (`ctx.video.motion`, weight 0.30): per-frame motion, median-filtered over `MOTION_MEDIAN_FRAMES` frames
-  (a cut is a one-frame spike of picture change, not motion), scaled from the clip's median (0) to its 98th
-  percentile (1), with a span of at least `MOTION_MIN_RANGE` so that the grain of a static clip is not blown up
-  into action;
-- people (`ctx.people`, weight 0.15): 1 where any person or face moment is on screen;
+- motion (`ctx.video.motion`, weight 0.30): `split.scaled_motion`, median-filtered per frame and scaled from the
+  clip's median (0) to its 98th percentile (1);
+- people (`ctx.people`, weight 0.15): where any person or face moment is on screen, 1 less the share of the range
+  with someone on screen (being in view is remarkable when it is rare: on a camera that shows people most of the
+  time, their comings and goings, seen in the motion, are the events);
 - cut density (`ctx.shots`, weight 0.10): shot boundaries within ±`CUT_WINDOW_S`/2, as a rate, full at
   `FULL_CUT_RATE` (a cut every second, trailer pace; shots of ordinary length read 0.2–0.4);
 - speech (`ctx.audio.speech` joined with the subtitle cues, weight 0.10): 1 inside speech; what is said often
   matters, the weight is low because speech alone is not action.
 
 A missing source drops out and the others' weights are renormalised, so the combined curve (their weighted mean)
-stays in [0, 1]. A window's score is the mean of the combined curve over it.
+stays in [0, 1]. Two changes make it describe what an editor would keep:
+- dead picture scores 0: black frames (mean luma ≤ `BLACK_LUMA`) and frozen pictures with nobody in them (motion ≤
+  `FROZEN_MOTION` for at least `FROZEN_MIN_S` and no person or face track: a title or end card, a still, an
+  empty room);
+- the run-up of an event belongs to it: the curve is raised to its own maximum over the next `RUN_UP_S`, so a
+  window that starts just before a person comes in scores as well as one that starts when they are in.
+A window's score is the mean of the combined curve over it.
 
-Cutting. In and out points are natural cut points (`split.natural_points`: shot boundaries and points inside
-silences) or the ends of the range, never strictly inside speech (the VAD's spans joined with the subtitle cues,
-see `split`). Every pair of such points whose distance
-lies in [`highlight_min_s`, `highlight_max_s`] is a candidate window; only if there is none do speech pauses and a
-`FALLBACK_STEP` grid outside speech join in. Windows are taken greedily by score, skipping any that overlaps one
-taken or would exceed the budget (`highlight_budget_s`, default count × max), until `highlight_count` are taken.
+Cutting. In and out points are:
+- natural points (`split.natural_points`: fades, silences, shot changes; its quiet moments are left to the action
+  points, which place the run-up) and speech pauses;
+- action points: `RUN_UP_S` before a person/face track starts or the motion rises through `ACTION_LEVEL` (not
+  before the start of its shot), and where it stops;
+- calm moments (`split.still_points`, the calmest frame of each second where the picture is calm);
+- the ends of the range.
+Never a fixed grid, and never strictly inside speech (the VAD's spans joined with the subtitle cues, see `split`).
+Every pair of such points whose distance lies in [`highlight_min_s`, `highlight_max_s`] is a candidate window.
+
+Picking. Windows are taken greedily by how much they hold above the clip's `EXCESS_PERCENTILE` score ((mean −
+that level) × length: a whole event beats a slice of its peak, and a calm stretch between two events counts against
+a window spanning both), skipping any that comes within `MIN_GAP_S` of one taken (two picks a breath apart are one
+pick), has more than `MAX_DEAD_SHARE` dead picture, scores at or below the clip's average (fewer, better picks), or
+would exceed the budget, until `highlight_count` are taken. The budget is `highlight_budget_s`, by default
+`BUDGET_SHARE` of the range (on a short range up to 2 × `highlight_min_s`, never over `MAX_SHARE` of it; a range
+shorter than `highlight_min_s` / `MAX_SHARE` gets none). The picks are then ranked (labels,
+`highlight_order=score`) by their score, the window's mean.
+
+Reasons name only what is true of the window: a source whose mean over it reaches `REASON_LEVEL` ("people on
+screen" needs person or face tracks over half of it), "a person enters" when a track starts in its first half,
+else "a person leaves" when one ends inside it.
 """
 
 from __future__ import annotations
@@ -34,10 +56,18 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
-import scipy.signal
+import scipy.ndimage
 
 from reelmark.core.engines.signals.context import SignalsContext
-from reelmark.core.engines.signals.split import CutPoint, grid_points, natural_points, pause_points, speech_index
+from reelmark.core.engines.signals.split import (
+    CutPoint,
+    natural_points,
+    pause_points,
+    scaled_motion,
+    shot_changes,
+    speech_index,
+    still_points,
+)
 from reelmark.core.results import Moment, MomentKind, TimeSpan
 from reelmark.core.times import as_fraction
 
@@ -45,16 +75,30 @@ GRID = Fraction(1, 10)
 WEIGHTS = {"audio": 0.35, "motion": 0.30, "people": 0.15, "cuts": 0.10, "speech": 0.10}
 REASONS = {"audio": "loud sound", "motion": "fast motion", "people": "people on screen", "cuts": "quick cuts", "speech": "speech"}
 REASON_LEVEL = 0.5
-"""A source is named in a highlight's text when its mean over the window reaches this; if none does, the text
-names the strongest one as "some ..."."""
+"""A source is named in a highlight's text when its mean over the window reaches this."""
+SOME_LEVEL = 0.2
+"""If none reaches `REASON_LEVEL`, the strongest is named as "some ..." when its mean reaches this."""
 EXCITEMENT_FLOOR_LU = -10.0
 EXCITEMENT_CEILING_LU = 5.0
 SHORT_TERM_S = 3.0
-MOTION_MEDIAN_FRAMES = 5
-MOTION_MIN_RANGE = 0.01
 CUT_WINDOW_S = 6.0
 FULL_CUT_RATE = 1.0
-FALLBACK_STEP = Fraction(1)
+BLACK_LUMA = 28.0
+"""Mean luma (0–255) at or below which a frame is black (as the shot detector's fades)."""
+FROZEN_MOTION = 0.002
+"""Motion (mean absolute difference of 64 px thumbnails, /255) at or below which the picture does not change."""
+FROZEN_MIN_S = 1.0
+ACTION_LEVEL = 0.25
+"""`split.scaled_motion` rising through this starts an action."""
+RUN_UP_S = 0.5
+MIN_GAP_S = 1.0
+MAX_DEAD_SHARE = 0.25
+BUDGET_SHARE = 0.2
+MAX_SHARE = 0.3
+STILL_SPACING = Fraction(1)
+EXCESS_PERCENTILE = 80
+"""Windows rank by how much they hold above this percentile of the clip's score: high enough that a calm stretch
+between two events counts against a window spanning both."""
 
 
 def _cell_centres(ctx: SignalsContext) -> np.ndarray:
@@ -83,20 +127,72 @@ def source_curves(ctx: SignalsContext) -> dict[str, np.ndarray]:
         curves["speech"] = _spans_curve(centres, speech_index(ctx).spans)
     video = ctx.video
     if video is not None and video.frame_count:
-        motion = scipy.signal.medfilt(video.motion.astype(np.float64), MOTION_MEDIAN_FRAMES)
-        typical, high = np.percentile(motion, [50, 98])
-        scaled = np.clip((motion - typical) / max(high - typical, MOTION_MIN_RANGE), 0, 1)
+        scaled = scaled_motion(video)
         frame = np.searchsorted(video.seconds, centres, side="right") - 1
         on_screen = (frame >= 0) & (centres < float(video.end))
         curves["motion"] = np.where(on_screen, scaled[np.clip(frame, 0, len(scaled) - 1)], 0.0)
-    people = [moment.span for moment in ctx.people if moment.kind in (MomentKind.PERSON, MomentKind.FACE)]
+    people = _tracks(ctx)
     if people:
-        curves["people"] = _spans_curve(centres, people)
+        presence = _spans_curve(centres, people)
+        curves["people"] = presence * (1 - presence.mean())
     if ctx.shots is not None:
         boundaries = np.array([float(time) for time in ctx.shots.boundary_times])
         near = np.searchsorted(boundaries, centres + CUT_WINDOW_S / 2) - np.searchsorted(boundaries, centres - CUT_WINDOW_S / 2)
         curves["cuts"] = np.minimum(1.0, near / CUT_WINDOW_S / FULL_CUT_RATE)
     return curves
+
+
+def dead_cells(ctx: SignalsContext) -> np.ndarray:
+    """Per grid cell: True where the picture is black or frozen (see the module docstring)."""
+    centres = _cell_centres(ctx)
+    video = ctx.video
+    if video is None or not video.frame_count:
+        return np.zeros(len(centres), dtype=bool)
+    black = video.luma_mean <= BLACK_LUMA
+    run = max(1, round(FROZEN_MIN_S * float(video.rate)))
+    still = video.motion <= FROZEN_MOTION
+    span = np.ones(run, dtype=bool)  # an opening that keeps a still stretch touching the range's ends (an end card)
+    frozen = scipy.ndimage.binary_dilation(scipy.ndimage.binary_erosion(still, span, border_value=1), span) & still
+    for track in _tracks(ctx):
+        frozen[(video.seconds >= track.start_s) & (video.seconds < track.end_s)] = False
+    frame = np.clip(np.searchsorted(video.seconds, centres, side="right") - 1, 0, video.frame_count - 1)
+    return (black | frozen)[frame] | (centres >= float(video.end))
+
+
+def _with_run_up(ctx: SignalsContext, curve: np.ndarray) -> np.ndarray:
+    """Each cell raised to the curve's maximum over the next `RUN_UP_S`, within its shot (a run-up never reaches
+    back across a shot change)."""
+    cells = max(1, round(RUN_UP_S / float(GRID)))
+    padded = np.concatenate([curve, np.zeros(cells)])
+    raised = np.max(np.lib.stride_tricks.sliding_window_view(padded, cells + 1), axis=1)
+    centres = _cell_centres(ctx)
+    for change in shot_changes(ctx):
+        before = (centres >= float(change.time) - RUN_UP_S) & (centres < float(change.time))
+        raised[before] = curve[before]
+    return raised
+
+
+def _tracks(ctx: SignalsContext) -> list[TimeSpan]:
+    return [moment.span for moment in ctx.people if moment.kind in (MomentKind.PERSON, MomentKind.FACE)]
+
+
+def action_points(ctx: SignalsContext) -> list[CutPoint]:
+    """Where something starts — a person or face track, or `split.scaled_motion` rising through `ACTION_LEVEL` —
+    less `RUN_UP_S` (but not before the start of its shot), and where it stops; inside (start, end)."""
+    spans = list(_tracks(ctx))
+    video = ctx.video
+    if video is not None and video.frame_count:
+        moving, _ = scipy.ndimage.label(scaled_motion(video) >= ACTION_LEVEL)
+        for found in scipy.ndimage.find_objects(moving):
+            stop = found[0].stop
+            end = video.times[stop] if stop < video.frame_count else video.end
+            spans.append(TimeSpan(video.times[found[0].start], end))
+    run_up = as_fraction(RUN_UP_S)
+    times = set()
+    for span in spans:
+        shot = ctx.shots.shot_at(span.start) if ctx.shots is not None else None
+        times.update((max(span.start - run_up, shot.start if shot is not None else ctx.start), span.end))
+    return [CutPoint(time, "action") for time in sorted(times) if ctx.start < time < ctx.end]
 
 
 class _WindowMeans:
@@ -127,10 +223,40 @@ def _candidate_windows(points: list[CutPoint], low: float, high: float, mean: _W
     return windows
 
 
-def _reason(means: dict[str, float]) -> str:
+def _cut_points(ctx: SignalsContext, inner: list[CutPoint]) -> list[CutPoint]:
+    """The range's ends and `inner` points outside speech, one per time, in time order."""
+    speech = speech_index(ctx)
+    kept = {point.time: point for point in inner if not speech.inside(point.time)}
+    return sorted([CutPoint(ctx.start, "edge"), CutPoint(ctx.end, "edge"), *kept.values()], key=lambda point: point.time)
+
+
+def _reason(means: dict[str, float], span: TimeSpan, ctx: SignalsContext) -> str:
     ranked = sorted(means, key=lambda name: WEIGHTS[name] * means[name], reverse=True)
     named = [REASONS[name] for name in ranked if means[name] >= REASON_LEVEL]
-    return ", ".join(named) if named else f"some {REASONS[ranked[0]]}"
+    half = span.start + span.duration / 2
+    tracks = _tracks(ctx)
+    if any(span.start - as_fraction(RUN_UP_S) <= track.start <= half and track.start > ctx.start for track in tracks):
+        named.insert(0, "a person enters")
+    elif any(span.start <= track.end <= span.end and track.end < ctx.end for track in tracks):
+        named.insert(0, "a person leaves")
+    if named:
+        return ", ".join(named)
+    if means[ranked[0]] >= SOME_LEVEL:
+        return f"some {REASONS[ranked[0]]}"
+    return "livelier than the rest of the clip"
+
+
+def budget(ctx: SignalsContext) -> Fraction:
+    """`highlight_budget_s`, or `BUDGET_SHARE` of the range; on a short range up to twice `highlight_min_s` but never
+    over `MAX_SHARE` of it (0 when even one `highlight_min_s` would be)."""
+    params = ctx.params
+    if params.highlight_budget_s is not None:
+        return as_fraction(params.highlight_budget_s)
+    length = ctx.end - ctx.start
+    minimum = as_fraction(params.highlight_min_s)
+    if length * as_fraction(MAX_SHARE) < minimum:
+        return Fraction(0)
+    return max(length * as_fraction(BUDGET_SHARE), min(length * as_fraction(MAX_SHARE), 2 * minimum))
 
 
 def pick_highlights(ctx: SignalsContext) -> list[Moment]:
@@ -145,35 +271,47 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
         ctx.diagnostics.append("highlights: no audio, video, people or shots to score; none picked")
         return []
     total_weight = sum(WEIGHTS[name] for name in curves)
-    combined = sum(WEIGHTS[name] * curve for name, curve in curves.items()) / total_weight
+    dead = dead_cells(ctx)
+    weighted = sum(WEIGHTS[name] * curve for name, curve in curves.items()) / total_weight
+    combined = np.where(dead, 0.0, _with_run_up(ctx, weighted))
     mean = _WindowMeans(ctx.start, combined)
+    dead_share = _WindowMeans(ctx.start, dead.astype(np.float64))
     speech = speech_index(ctx)
-    edges = [CutPoint(ctx.start, "edge"), CutPoint(ctx.end, "edge")]
-    natural = [point for point in natural_points(ctx) if not speech.inside(point.time)]
-    points = sorted(edges + natural, key=lambda point: point.time)
+    natural = [point for point in natural_points(ctx) if point.kind != "quiet"]  # action points mark where events start
+    points = _cut_points(ctx, natural + pause_points(ctx, speech) + action_points(ctx) + still_points(ctx, STILL_SPACING))
     windows = _candidate_windows(points, params.highlight_min_s, params.highlight_max_s, mean)
-    if not windows:
-        fallback = [
-            point for point in pause_points(ctx, speech) + grid_points(ctx, FALLBACK_STEP) if not speech.inside(point.time)
-        ]
-        points = sorted({point.time: point for point in fallback + points}.values(), key=lambda point: point.time)
-        windows = _candidate_windows(points, params.highlight_min_s, params.highlight_max_s, mean)
-        ctx.diagnostics.append("highlights: too few shot changes and silences; some cut at speech pauses or on a grid")
-    budget = (
-        as_fraction(params.highlight_budget_s)
-        if params.highlight_budget_s is not None
-        else params.highlight_count * as_fraction(params.highlight_max_s)
-    )
+    limit = budget(ctx)
+    if limit == 0:
+        ctx.diagnostics.append(
+            f"highlights: the range is too short for a {params.highlight_min_s:g} s highlight within"
+            f" {MAX_SHARE:.0%} of it; give --param highlight_budget_s to ask for one anyway"
+        )
+    floor = float(combined.mean())
+    level = float(np.percentile(combined, EXCESS_PERCENTILE))
+    gap = as_fraction(MIN_GAP_S)
     chosen: list[tuple[float, TimeSpan]] = []
     used = Fraction(0)
-    for score, first, last in sorted(windows, key=lambda window: (-window[0], window[1], window[2])):
+    times = [point.time for point in points]
+
+    def excess(window: tuple[float, int, int]) -> float:
+        """How much the window holds above the clip's average: whole events beat a slice of their peak."""
+        return (window[0] - level) * float(times[window[2]] - times[window[1]])
+
+    for score, first, last in sorted(windows, key=lambda window: (-excess(window), window[1], window[2])):
         if len(chosen) == params.highlight_count:
             break
-        span = TimeSpan(points[first].time, points[last].time)
-        if used + span.duration > budget or any(span.overlaps(other) for _, other in chosen):
+        if score <= floor:
+            continue
+        span = TimeSpan(times[first], times[last])
+        if used + span.duration > limit:
+            continue
+        if any(span.start < other.end + gap and other.start < span.end + gap for _, other in chosen):
+            continue
+        if dead_share(np.array([span.start_s]), np.array([span.end_s]))[0] > MAX_DEAD_SHARE:
             continue
         chosen.append((score, span))
         used += span.duration
+    chosen.sort(key=lambda pick: -pick[0])
     source_means = {name: _WindowMeans(ctx.start, curve) for name, curve in curves.items()}
     moments = []
     for rank, (score, span) in enumerate(chosen, start=1):
@@ -185,7 +323,7 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
                 span,
                 label=f"highlight {rank}",
                 score=round(min(1.0, max(0.0, score)), 4),
-                text=_reason(means),
+                text=_reason(means, span, ctx),
             )
         )
     if params.highlight_order == "chronological":

@@ -74,7 +74,7 @@ def _check(params: SignalsParams) -> None:
         raise InvalidRequestError("--param highlight_count must be at least 1")
     if not 0 < params.highlight_min_s <= params.highlight_max_s:
         raise InvalidRequestError("--param highlight_min_s must be positive and at most highlight_max_s")
-    if params.split_target_s <= 0:
-        raise InvalidRequestError("--param split_target_s must be positive")
+    if params.split_target_s is not None and params.split_target_s <= 0:
+        raise InvalidRequestError("--param split_target_s must be positive (or none to choose from the clip's length)")
     if params.highlight_budget_s is not None and params.highlight_budget_s < params.highlight_min_s:
         raise InvalidRequestError("--param highlight_budget_s must be at least highlight_min_s")

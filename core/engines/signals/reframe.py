@@ -5,14 +5,22 @@ pixels: a landscape source cropped to 9:16, 4:5 or 1:1 keeps its full height and
 source narrower than the target keeps its full width and the window slides up and down.
 
 Subject. At every sampled time (the detectors' `VideoFeatures.sampled_times` and the times of the moving regions,
-which come several times a second) the subject is, in this order of preference:
-1. a face, else a person's head: the top `HEAD_FRACTION` of a person box (keeping the head in frame matters more
-   than the feet). Of the face/person tracks (`ctx.people` moments with tubes) present in a shot, the one with the
-   most box area over the shot is followed while it is visible, so the crop does not swing between two people;
+which come several times a second) the subject is the most important one in view, not the first found:
+1. of the face and person tracks (`ctx.people` moments with tubes) visible then, the one with the highest
+   importance: its size (a person's box height, a face's height × `FACE_BODY_RATIO`: nearer means larger) ×
+   `FACE_BONUS` for a face (a face over a body) × (1 + `MOVING_BONUS`) while it moves (faster than
+   `MOVING_SPEED`, or the frame's largest moving region is centred inside it). The crop stays with the subject
+   it follows until another is `SWITCH_RATIO` times as important or it leaves, so it does not swing between two
+   people of about the same size. A face is followed
+   by its box, a person by the top `HEAD_FRACTION` of theirs (the head matters more than the feet);
 2. else the largest moving region of that sampled frame (`VideoFeatures.moving_regions`);
-3. else nothing: the crop holds, and a shot with no subject at all stays centred.
-The target centre is the subject box's centre, interpolated linearly between samples that have one and held
-before the first and after the last.
+3. else nothing.
+The target centre is the subject box's centre, interpolated linearly between samples that have one. Where nobody
+is in view for longer than `HOLD_GAP_S` the crop holds still (the last subject's place, or the centre before the
+first one: an honest "no subject", not a wander), and `ANTICIPATE_S` plus its travel time at `MAX_SPEED` before
+the next subject is first seen it starts moving there (the whole path is known offline), so an entrance is met
+rather than chased. A segment with no
+subject at all stays centred and says so.
 
 Smoother: a velocity- and acceleration-limited follower with a dead zone, run per axis on centre coordinates in
 [0, 1] of the source, integrated in sub-steps of at most `STEP_S`:
@@ -31,9 +39,15 @@ With these constants a subject crossing a 16:9 picture in 2 s stays inside a 9:1
 Why not a critically damped spring: its acceleration is ω² × error, unbounded when the target jumps (a new
 detection, a switch of subject), and clamping that acceleration makes it overshoot; the √ cap above brakes in time.
 
-Shots. The follower starts afresh at each segment (shot) start, on the target, at rest: the crop jumps at a cut and
-never slides across one. Keyframes: each segment start, every sampled time inside the segment, and the segment end
-(the crop held up to the cut, so interpolation inside a shot never leans toward the next one).
+Resets. The follower starts afresh, on the target and at rest, at every shot change (`split.shot_changes`): at
+the frame of a hard cut, and at the black frame of a fade (the darkest frame; the middle of a dissolve), where a
+jump is invisible, rather than at the fade's end, which would carry the last shot's crop into the next one. The
+crop never slides across a reset. Keyframes: each segment start, every sampled time inside it, and the segment
+end (the crop held up to the reset, so interpolation never leans toward the next segment). One REFRAME moment per
+segment.
+
+Text in the picture (titles, captions) is not seen by the signals engine, so the moment's text says a title may
+be cut.
 """
 
 from __future__ import annotations
@@ -45,9 +59,11 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
+import scipy.signal
 
 from reelmark.core.engines.signals.context import SignalsContext
 from reelmark.core.engines.signals.features import MovingRegion
+from reelmark.core.engines.signals.split import shot_changes
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
 ASPECTS: dict[str, Fraction] = {"9:16": Fraction(9, 16), "1:1": Fraction(1), "4:5": Fraction(4, 5)}
@@ -68,6 +84,17 @@ LOOKAHEAD_S = 1 / GAIN
 the lag of a proportional follower behind a subject moving at constant speed."""
 STEP_S = 0.01
 """Longest integration sub-step, in seconds."""
+HOLD_GAP_S = 1.5
+"""Samples further apart than this with no subject between them are a gap: the crop holds, it does not glide."""
+ANTICIPATE_S = 0.6
+"""Seconds, besides its travel time, before a subject appears after a gap that the crop starts moving to meet it."""
+FACE_BODY_RATIO = 7.0
+"""A standing person is about seven heads tall: a face's height × this compares with a person box's height."""
+FACE_BONUS = 1.5
+MOVING_BONUS = 1.0
+MOVING_SPEED = 0.05
+"""Source widths (or heights) per second above which a track counts as moving."""
+SWITCH_RATIO = 1.5
 
 
 def aspect_ratio(aspect: str) -> Fraction:
@@ -86,11 +113,35 @@ def crop_size(source_size: tuple[int, int], aspect: str) -> tuple[int, int]:
     return width, max(1, min(height, round(width / ratio)))
 
 
+def _with_holds(start: float, known_times: list[float], known_centres: list[float]) -> tuple[list[float], list[float]]:
+    """The subject path with holds: across a gap longer than `HOLD_GAP_S` the target stays where it was, then ramps
+    to the next subject over `ANTICIPATE_S` plus the time the crop needs at `MAX_SPEED`, arriving as they are first
+    seen; before a first sample that comes late it is the centre."""
+    times, centres = [], []
+
+    def ramp_start(previous_time: float, previous: float, time: float, centre: float) -> None:
+        lead = ANTICIPATE_S + abs(centre - previous) / MAX_SPEED
+        times.append(max(previous_time, time - lead))
+        centres.append(previous)
+
+    if known_times[0] - start > HOLD_GAP_S:
+        times.append(start)
+        centres.append(0.5)
+        ramp_start(start, 0.5, known_times[0], known_centres[0])
+    for index, (time, centre) in enumerate(zip(known_times, known_centres, strict=True)):
+        if index and time - known_times[index - 1] > HOLD_GAP_S:
+            ramp_start(known_times[index - 1], known_centres[index - 1], time, centre)
+        times.append(time)
+        centres.append(centre)
+    return times, centres
+
+
 def _follow(times: list[float], known_times: list[float], known_centres: list[float], crop: float) -> list[float]:
     """Crop centres at `times` on one axis of size `crop`, following the subject centres known at `known_times`."""
     low, high = crop / 2, 1 - crop / 2
     if high <= low or not known_centres:
         return [0.5] * len(times)
+    known_times, known_centres = _with_holds(times[0], known_times, known_centres)
     dead_zone = DEAD_ZONE * crop
     position, velocity = min(high, max(low, float(np.interp(times[0], known_times, known_centres)))), 0.0
     positions = [position]
@@ -114,6 +165,15 @@ def _follow(times: list[float], known_times: list[float], known_centres: list[fl
     return positions
 
 
+def _despiked(centres: list[float]) -> list[float]:
+    """A running median of three samples: one stray detection (a box that jumps for one sample and back) moves
+    nothing, while a real move is delayed by one sample at most."""
+    if len(centres) < 3:
+        return centres
+    smoothed = scipy.signal.medfilt(np.asarray(centres), 3)
+    return [centres[0], *smoothed[1:-1].tolist(), centres[-1]]
+
+
 def crop_path(
     subject: Sequence[tuple[Fraction, Box | None]],
     source_size: tuple[int, int],
@@ -133,8 +193,8 @@ def crop_path(
         seconds = [float(time) for time in times]
         known_times = [float(time) for time, _ in inside]
         centres = (
-            _follow(seconds, known_times, [(box.x0 + box.x1) / 2 for _, box in inside], crop[0]),
-            _follow(seconds, known_times, [(box.y0 + box.y1) / 2 for _, box in inside], crop[1]),
+            _follow(seconds, known_times, _despiked([(box.x0 + box.x1) / 2 for _, box in inside]), crop[0]),
+            _follow(seconds, known_times, _despiked([(box.y0 + box.y1) / 2 for _, box in inside]), crop[1]),
         )
         for time, centre_x, centre_y in zip(times, *centres, strict=True):
             x0 = min(max(0.0, centre_x - crop[0] / 2), 1 - crop[0])
@@ -160,69 +220,110 @@ def _box_at(tube: Sequence[TubePoint], times: Sequence[Fraction], time: Fraction
     return Box(*(min(1.0, max(0.0, value)) for value in corners))
 
 
+def _importance(track: Moment, box: Box, moving: bool) -> float:
+    """How much a track at one sample deserves the crop: size (nearness), a face over a body, moving over still."""
+    size = (box.y1 - box.y0) * (FACE_BODY_RATIO * FACE_BONUS if track.kind == MomentKind.FACE else 1.0)
+    return size * (1 + MOVING_BONUS if moving else 1.0)
+
+
+def _holds(box: Box, region: Box | None) -> bool:
+    """Whether the centre of the frame's largest moving region lies inside `box` (the track is what moves)."""
+    if region is None:
+        return False
+    x, y = _centre(region)
+    return box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+
+
+def _speed(tube: Sequence[TubePoint], times: Sequence[Fraction], time: Fraction) -> float:
+    """Speed of the tube's box centre (source widths or heights per second) over the tube points around `time`."""
+    after = min(max(1, bisect_left(times, time)), len(tube) - 1)
+    if after < 1:
+        return 0.0
+    before, later = tube[after - 1], tube[after]
+    elapsed = float(later.time - before.time)
+    (x0, y0), (x1, y1) = _centre(before.box), _centre(later.box)
+    return math.hypot(x1 - x0, y1 - y0) / elapsed if elapsed > 0 else 0.0
+
+
 def _subject_path(
-    ctx: SignalsContext, shot: TimeSpan, regions: dict[Fraction, Box]
+    ctx: SignalsContext, segment: TimeSpan, regions: dict[Fraction, Box]
 ) -> tuple[list[tuple[Fraction, Box | None]], str]:
-    """The subject at each sampled time of `shot`, and what it was taken from (for the moment's text).
+    """The subject at each sampled time of `segment`, and what it was taken from (for the moment's text).
 
     `regions` maps a time to its largest moving region. Sampled times are the detectors' times and the moving
     regions' (which come more often), so the crop has a subject to follow several times a second."""
     assert ctx.video is not None
     sampled = sorted(set(ctx.video.sampled_times) | set(regions))
-    times = sampled[bisect_left(sampled, shot.start) : bisect_left(sampled, shot.end)]
+    times = sampled[bisect_left(sampled, segment.start) : bisect_left(sampled, segment.end)]
     tracks = [
         moment
         for moment in ctx.people
-        if moment.kind in (MomentKind.FACE, MomentKind.PERSON) and moment.tube and moment.span.overlaps(shot)
+        if moment.kind in (MomentKind.FACE, MomentKind.PERSON) and moment.tube and moment.span.overlaps(segment)
     ]
-
-    def presence(track: Moment) -> float:
-        return sum(point.box.area for point in track.tube if shot.start <= point.time < shot.end)
-
-    tracks.sort(key=lambda track: (track.kind != MomentKind.FACE, -presence(track)))
-    track_times = [[point.time for point in track.tube] for track in tracks]
+    tubes = [[point for point in track.tube if segment.start <= point.time <= segment.end] for track in tracks]
+    track_times = [[point.time for point in tube] for tube in tubes]
     path: list[tuple[Fraction, Box | None]] = []
     sources: set[str] = set()
+    current: int | None = None
     for time in times:
-        box = None
-        for track, tube_times in zip(tracks, track_times, strict=True):
-            found = _box_at(track.tube, tube_times, time)
+        seen: dict[int, tuple[Box, float]] = {}
+        for index, (track, tube, tube_times) in enumerate(zip(tracks, tubes, track_times, strict=True)):
+            found = _box_at(tube, tube_times, time)
             if found is not None:
-                box = found if track.kind == MomentKind.FACE else _head(found)
-                sources.add("faces" if track.kind == MomentKind.FACE else "people")
-                break
-        if box is None and time in regions:
+                moving = _speed(tube, tube_times, time) > MOVING_SPEED or _holds(found, regions.get(time))
+                seen[index] = (found, _importance(track, found, moving))
+        best = max(seen, key=lambda index: seen[index][1], default=None)
+        if current not in seen or best is not None and seen[best][1] > SWITCH_RATIO * seen[current][1]:
+            current = best
+        box = None
+        if current is not None:
+            track = tracks[current]
+            box = seen[current][0] if track.kind == MomentKind.FACE else _head(seen[current][0])
+            sources.add("faces" if track.kind == MomentKind.FACE else "people")
+        elif time in regions:
             box = regions[time]
             sources.add("motion")
         path.append((time, box))
     order = ("faces", "people", "motion")
-    return path, " and ".join(name for name in order if name in sources) or "the centre"
+    return path, " and ".join(name for name in order if name in sources)
+
+
+def _segments(ctx: SignalsContext) -> list[TimeSpan]:
+    """The analysed range cut at every shot change (`split.shot_changes`: hard cuts, fades' black frames)."""
+    resets = [point.time for point in shot_changes(ctx)]
+    return [TimeSpan(start, end) for start, end in pairwise([ctx.start, *resets, ctx.end]) if end > start]
 
 
 def reframe(ctx: SignalsContext, aspect: str) -> list[Moment]:
-    """One REFRAME moment per shot whose tube is the `aspect` crop path; empty (with a diagnostic) without video."""
+    """One REFRAME moment per segment whose tube is the `aspect` crop path; empty (with a diagnostic) without
+    video."""
     aspect_ratio(aspect)
     if ctx.video is None:
         ctx.diagnostics.append(f"reframe {aspect}: the media has no video to reframe")
         return []
     width, height = ctx.video.size
     crop_width, crop_height = crop_size((width, height), aspect)
-    shots = ctx.shots.shots if ctx.shots and ctx.shots.shots else (TimeSpan(ctx.start, ctx.end),)
     largest: dict[Fraction, MovingRegion] = {}
     for region in ctx.video.moving_regions:
         if region.time not in largest or region.area > largest[region.time].area:
             largest[region.time] = region
     regions = {time: region.box for time, region in largest.items()}
     moments = []
-    for number, shot in enumerate(shots, start=1):
-        subject, source = _subject_path(ctx, shot, regions)
-        tube = crop_path(subject, (width, height), aspect, [shot])
+    for number, segment in enumerate(_segments(ctx), start=1):
+        subject, source = _subject_path(ctx, segment, regions)
+        tube = crop_path(subject, (width, height), aspect, [segment])
+        following = f"following {source}" if source else "no subject found: holds the centre"
         moments.append(
             Moment(
                 kind=MomentKind.REFRAME,
-                span=shot,
+                span=segment,
                 label=f"reframe {aspect} {number}",
-                text=f"{aspect} crop, {crop_width}×{crop_height} of {width}×{height} px, following {source}",
+                text=f"{aspect} crop, {crop_width}×{crop_height} of {width}×{height} px, {following}; titles are not"
+                " checked and may be cut",
                 tube=tuple(tube),
             )
         )

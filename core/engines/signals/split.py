@@ -1,26 +1,31 @@
-"""Smart split: cut the analysed range into segments of about `split_target_s` at natural points.
+"""Smart split: cut the analysed range into segments of about the target length at natural points.
 
-Where a cut may go (shared with `highlights`):
+The target is `split_target_s`, or when that is None one chosen from the range's length (`AUTO_TARGETS`:
+short-form lengths for short clips), so a two-minute clip splits into a handful of segments rather than one.
 
-- natural points: every shot boundary (`ShotBoundaries.boundary_times`) and, in every silence span, a point
-  `SILENCE_INSET_S` after its start, its middle and a point `SILENCE_INSET_S` before its end (the inset keeps
-  a cut clear of the measurement's 100 ms grid at the span's edges);
-- never inside speech (strictly inside: a cut where speech starts or stops is fine). Speech is what the VAD
-  found joined with the subtitle cues (`ctx.cues`): a cue is a line being said, so where cues exist no cut
-  lands mid-sentence even if the VAD missed it.
+Where a cut may go, ranked from best to worst (`POINT_COSTS`; shared with `highlights` and `reframe`):
 
-Splitting is a shortest path over candidate cut points, start to end, solved by dynamic programming. Candidates
-are the natural points, the edges of speech spans (a pause in speech, shorter than a silence) and a fallback
-grid every T/4 (so that any stretch of media can be cut), T being the target. A candidate inside speech is
-dropped when any candidate outside speech lies within T/2 of it: a mid-speech cut remains only where speech
-runs on with no alternative in reach (then it must be taken, or segments would grow without bound).
+- a fade's black frame (`transition_point`: the darkest frame inside a fade, the middle of a dissolve) and a
+  silence (a point `SILENCE_INSET_S` after its start, its middle and one `SILENCE_INSET_S` before its end: the
+  inset keeps a cut clear of the measurement's 100 ms grid) — nothing is seen or heard across the cut;
+- a hard cut (a shot start that no gradual transition covers);
+- on silent footage, a quiet moment: where the picture is calm and nobody is in view for at least `QUIET_MIN_S`
+  (the room empties), at the middle of that stretch (`quiet_points`), read from the motion curve and people tracks;
+- a pause in speech (where speech starts or stops);
+- a low-motion moment (`still_points`: the calmest frame of each `STILL_SPACING_PER_TARGET` of the target,
+  from the median-filtered motion curve), used where none of the above is near;
+- a grid point every T/4 — only where no other point lies within `GRID_TOLERANCE` × T, and the segment's text
+  then says it ends on a grid point.
 
-A segment of length L costs ((L − T)/T)². A cut point costs what its kind is worth, relative to the best kind
-within T/2: a silence 0 (nothing is heard across the cut), a shot boundary with sound running through it
-`SHOT_COST`, a speech pause `PAUSE_COST`, a grid point `GRID_COST`. Relative, because an absolute charge per cut
-would make fewer, longer segments cheaper whenever only poor points exist; this way the kind of point decides
-between nearby alternatives and the target decides how many segments there are. The segments always tile
-[start, end] exactly.
+Never inside speech (strictly inside: a cut where speech starts or stops is fine). Speech is what the VAD found
+joined with the subtitle cues (`ctx.cues`): a cue is a line being said, so where cues exist no cut lands
+mid-sentence even if the VAD missed it. A candidate inside speech is dropped when any candidate outside speech
+lies within T/2 of it: a mid-speech cut remains only where speech runs on with no alternative in reach.
+
+Splitting is a shortest path over the candidates, start to end, solved by dynamic programming. A segment of length
+L costs ((L − T)/T)². A cut point costs what its kind is worth relative to the best kind within T/2 (so the kind
+decides between nearby alternatives and the target decides how many segments there are; an absolute charge per
+cut would make fewer, longer segments cheaper wherever only poor points exist). The segments tile [start, end].
 """
 
 from __future__ import annotations
@@ -28,31 +33,52 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
 import numpy as np
+import scipy.ndimage
+import scipy.signal
 
-from reelmark.core.engines.signals.context import SignalsContext
+from reelmark.core.engines.signals.context import SignalsContext, Transition
+from reelmark.core.engines.signals.features import VideoFeatures
 from reelmark.core.results import Moment, MomentKind, TimeSpan
 from reelmark.core.times import as_fraction
 
 SILENCE_INSET_S = Fraction(1, 5)
-SHOT_COST = 0.1
-PAUSE_COST = 0.3
-GRID_COST = 1.0
 GRID_PER_TARGET = 4
+GRID_TOLERANCE = 0.25
+"""A grid point is offered only where no natural point lies within this share of the target."""
 REACH_PER_TARGET = 3
 """Segments longer than this many targets are not considered (a grid point is always nearer than that)."""
+QUIET_MIN_S = 1.0
+"""A stretch with nothing moving and nobody in view must last this long to count as the room emptying."""
+QUIET_MOTION = 0.1
+"""`scaled_motion` at or below this is calm."""
+MOTION_MEDIAN_FRAMES = 5
+MOTION_MIN_RANGE = 0.01
+STILL_SPACING_PER_TARGET = 8
+"""One low-motion point per this share of the target (at least one a second)."""
+STILL_SMOOTH_S = 1.0
+"""`scaled_motion` is averaged over this long before its calmest frames are taken."""
+AUTO_TARGETS: tuple[tuple[float, float], ...] = ((120.0, 15.0), (600.0, 30.0), (1800.0, 60.0), (3600.0, 120.0))
+"""(range up to s, target s) when `split_target_s` is None; longer ranges aim at `AUTO_LONG_TARGET_S`."""
+AUTO_LONG_TARGET_S = 300.0
 
-PointKind = Literal["silence", "shot", "pause", "grid", "edge"]
-POINT_COSTS: dict[PointKind, float] = {"silence": 0.0, "shot": SHOT_COST, "pause": PAUSE_COST, "grid": GRID_COST, "edge": 0.0}
+PointKind = Literal["fade", "silence", "shot", "quiet", "pause", "action", "still", "grid", "edge"]
+POINT_COSTS: dict[PointKind, float] = {
+    "fade": 0.0, "silence": 0.0, "shot": 0.1, "quiet": 0.15, "pause": 0.3, "action": 0.3, "still": 0.5, "grid": 1.0, "edge": 0.0,
+}  # fmt: skip
 POINT_WORDS: dict[PointKind, str] = {
+    "fade": "a fade through black",
     "silence": "a silence",
     "shot": "a shot change",
+    "quiet": "a quiet moment (nothing moves, nobody in view)",
     "pause": "a pause in speech",
+    "action": "an action's start or end",
+    "still": "a low-motion moment",
     "grid": "a grid point (no natural point near)",
     "edge": "the end of the range",
 }
@@ -94,16 +120,92 @@ def speech_index(ctx: SignalsContext) -> SpanIndex:
     return SpanIndex([*vad, *(TimeSpan(cue.start, cue.end) for cue in ctx.cues if cue.end > cue.start)])
 
 
+def split_target(ctx: SignalsContext) -> Fraction:
+    """`split_target_s`, or the `AUTO_TARGETS` length for the analysed range when it is None."""
+    if ctx.params.split_target_s is not None:
+        return as_fraction(ctx.params.split_target_s)
+    duration = float(ctx.end - ctx.start)
+    return as_fraction(next((target for up_to, target in AUTO_TARGETS if duration <= up_to), AUTO_LONG_TARGET_S))
+
+
+def transition_point(ctx: SignalsContext, transition: Transition) -> Fraction:
+    """Where an editor cuts in a transition: a cut's own time, a fade's darkest frame, a dissolve's middle."""
+    span = transition.span
+    if transition.kind == "cut" or span.duration == 0:
+        return span.start
+    video = ctx.video
+    if transition.kind == "fade" and video is not None and video.frame_count:
+        first, last = video.index_at(span.start), video.index_at(span.end)
+        darkest = first + int(np.argmin(video.luma_mean[first : last + 1]))
+        return video.times[darkest]
+    return span.start + span.duration / 2
+
+
+def shot_changes(ctx: SignalsContext) -> list[CutPoint]:
+    """Where one picture gives way to the next, inside (start, end): each transition's `transition_point` (kind
+    "fade" for a gradual one), and any shot start that no transition accounts for (kind "shot")."""
+    if ctx.shots is None:
+        return []
+    points = {transition_point(ctx, t): ("shot" if t.kind == "cut" else "fade") for t in ctx.shots.transitions}
+    covered = [t.span for t in ctx.shots.transitions]
+    for shot in ctx.shots.shots[1:]:
+        if not any(span.start <= shot.start <= span.end for span in covered):
+            points.setdefault(shot.start, "shot")
+    return [CutPoint(time, kind) for time, kind in sorted(points.items()) if ctx.start < time < ctx.end]
+
+
+def scaled_motion(video: VideoFeatures) -> np.ndarray:
+    """Per-frame motion, median-filtered over `MOTION_MEDIAN_FRAMES` frames (a cut is a one-frame spike of picture
+    change, not motion) and scaled from the clip's median (0) to its 98th percentile (1), with a span of at least
+    `MOTION_MIN_RANGE` so that the grain of a static clip is not blown up into action."""
+    motion = scipy.signal.medfilt(video.motion.astype(np.float64), MOTION_MEDIAN_FRAMES)
+    typical, high = np.percentile(motion, [50, 98])
+    return np.clip((motion - typical) / max(high - typical, MOTION_MIN_RANGE), 0, 1)
+
+
+def _silent(ctx: SignalsContext) -> bool:
+    """No audio, or nothing above the loudness gates: silences tell nothing there."""
+    return ctx.audio is None or ctx.audio.integrated_lufs is None
+
+
+def quiet_points(ctx: SignalsContext) -> list[CutPoint]:
+    """On silent footage (no audio, or nothing above the loudness gates), the middle of every stretch of at least
+    `QUIET_MIN_S` inside one shot where the picture is calm (`scaled_motion` at most `QUIET_MOTION`) and no person
+    or face track is in view: the room has emptied. Inside (start, end); empty without video, and where there is
+    sound (silences and pauses serve there)."""
+    video = ctx.video
+    if not _silent(ctx) or video is None or not video.frame_count:
+        return []
+    quiet = scaled_motion(video) <= QUIET_MOTION
+    for track in ctx.people:
+        if track.kind in (MomentKind.PERSON, MomentKind.FACE):
+            quiet[(video.seconds >= track.span.start_s) & (video.seconds < track.span.end_s)] = False
+    for change in shot_changes(ctx):
+        quiet[video.index_at(change.time)] = False
+    regions, _ = scipy.ndimage.label(quiet)
+    points = []
+    for found in scipy.ndimage.find_objects(regions):
+        first, stop = found[0].start, found[0].stop
+        end = video.times[stop] if stop < video.frame_count else video.end
+        if end - video.times[first] >= as_fraction(QUIET_MIN_S):
+            points.append(CutPoint(video.times[(first + stop) // 2], "quiet"))
+    return [point for point in points if ctx.start < point.time < ctx.end]
+
+
 def natural_points(ctx: SignalsContext) -> list[CutPoint]:
-    """Shot boundaries and points in silences inside (start, end), without speech filtering; sorted by time."""
+    """Fades, silences (where there is sound at all), shot changes and quiet moments inside (start, end), without
+    speech filtering; sorted by time, one per time (the better kind wins)."""
     points: dict[Fraction, PointKind] = {}
-    silences = SpanIndex(ctx.audio.silence if ctx.audio is not None else ())
+    silences = SpanIndex(() if _silent(ctx) else ctx.audio.silence)
+    for point in quiet_points(ctx):
+        points[point.time] = point.kind
+    for point in shot_changes(ctx):
+        points[point.time] = "silence" if point.kind == "shot" and silences.contains(point.time) else point.kind
     for span in silences.spans:
         inset = min(SILENCE_INSET_S, span.duration / 4)
         for time in (span.start + inset, (span.start + span.end) / 2, span.end - inset):
-            points[time] = "silence"
-    for time in ctx.shots.boundary_times if ctx.shots is not None else ():
-        points.setdefault(time, "silence" if silences.contains(time) else "shot")
+            if points.get(time) != "fade":
+                points[time] = "silence"
     return [CutPoint(time, kind) for time, kind in sorted(points.items()) if ctx.start < time < ctx.end]
 
 
@@ -113,9 +215,28 @@ def pause_points(ctx: SignalsContext, speech: SpanIndex) -> list[CutPoint]:
     return [CutPoint(time, "pause") for time in sorted(times)]
 
 
-def grid_points(ctx: SignalsContext, step: Fraction) -> list[CutPoint]:
+def still_points(ctx: SignalsContext, spacing: Fraction) -> list[CutPoint]:
+    """The calmest frame of every `spacing` of the range (`scaled_motion` averaged over `STILL_SMOOTH_S`), where it
+    is calm (at most `QUIET_MOTION`); empty without video."""
+    video = ctx.video
+    if video is None or video.frame_count < 3:
+        return []
+    motion = scipy.ndimage.uniform_filter1d(scaled_motion(video), max(1, round(STILL_SMOOTH_S * float(video.rate))))
+    points = []
+    step = float(max(spacing, Fraction(1)))
+    for low in np.arange(float(ctx.start), float(ctx.end), step):
+        frames = np.nonzero((video.seconds > low) & (video.seconds < low + step) & (video.seconds < float(ctx.end)))[0]
+        if len(frames) and motion[calmest := int(frames[np.argmin(motion[frames])])] <= QUIET_MOTION:
+            points.append(CutPoint(video.times[calmest], "still"))
+    return [point for point in points if ctx.start < point.time < ctx.end]
+
+
+def grid_points(ctx: SignalsContext, step: Fraction, away_from: Sequence[CutPoint], reach: Fraction) -> list[CutPoint]:
+    """Every `step` from the start, leaving out those within `reach` of a point in `away_from`."""
     count = math.ceil((ctx.end - ctx.start) / step)
-    return [CutPoint(ctx.start + index * step, "grid") for index in range(1, count)]
+    others = np.array(sorted(float(point.time) for point in away_from))
+    times = (ctx.start + index * step for index in range(1, count))
+    return [CutPoint(time, "grid") for time in times if not _any_within(others, float(time), float(reach))]
 
 
 def _within(times: np.ndarray, time: float, reach: float) -> slice:
@@ -130,8 +251,11 @@ def _any_within(times: np.ndarray, time: float, reach: float) -> bool:
 
 def _candidates(ctx: SignalsContext, target: Fraction, speech: SpanIndex) -> tuple[list[CutPoint], np.ndarray]:
     """Inner cut points in time order and their relative costs (see the module docstring)."""
+    natural = pause_points(ctx, speech) + natural_points(ctx)
+    if not _covers(natural, ctx, target * Fraction(GRID_TOLERANCE)):
+        natural = still_points(ctx, target / STILL_SPACING_PER_TARGET) + natural
     by_time: dict[Fraction, CutPoint] = {}
-    for point in grid_points(ctx, target / GRID_PER_TARGET) + pause_points(ctx, speech) + natural_points(ctx):
+    for point in grid_points(ctx, target / GRID_PER_TARGET, natural, target * Fraction(GRID_TOLERANCE)) + natural:
         by_time[point.time] = point  # later, better kinds replace earlier ones at the same time
     points = sorted(by_time.values(), key=lambda point: point.time)
     reach = float(target) / 2
@@ -143,9 +267,15 @@ def _candidates(ctx: SignalsContext, target: Fraction, speech: SpanIndex) -> tup
     return points, costs
 
 
+def _covers(points: Sequence[CutPoint], ctx: SignalsContext, reach: Fraction) -> bool:
+    """Whether every moment of (start, end) has one of `points` within `reach` (no gap longer than 2 × reach)."""
+    times = [ctx.start, *sorted(point.time for point in points), ctx.end]
+    return all(b - a <= 2 * reach for a, b in itertools.pairwise(times))
+
+
 def smart_split(ctx: SignalsContext) -> list[Moment]:
-    """Segments that tile [ctx.start, ctx.end], each about `split_target_s` long, cut at the cheapest points."""
-    target = as_fraction(ctx.params.split_target_s)
+    """Segments that tile [ctx.start, ctx.end], each about the target long, cut at the cheapest points."""
+    target = split_target(ctx)
     if target <= 0:
         raise ValueError(f"split_target_s must be positive, got {ctx.params.split_target_s}")
     speech = speech_index(ctx)
