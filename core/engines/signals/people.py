@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from reelmark.core.engines.signals.features import Detection
+from reelmark.core.engines.signals.person_checks import ChangeMeter, Sighting, alive, confident
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
 DETECT_SIDE = 384
@@ -57,6 +58,7 @@ class PeopleDetector:
 
     def __init__(self, people: bool = True, faces: bool = True) -> None:
         self.detections: list[Detection] = []
+        self._change = ChangeMeter()
         self._hog: cv2.HOGDescriptor | None = None
         self._faces: cv2.CascadeClassifier | None = None
         if people:
@@ -68,11 +70,16 @@ class PeopleDetector:
     def __call__(self, time: Fraction, luma: np.ndarray) -> None:
         luma = _at_most(luma, DETECT_SIDE)
         height, width = luma.shape
+        self._change.update(time, luma)
+        found: list[Detection] = []
         if self._hog is not None:
-            self.detections += self._people(time, luma, width, height)
+            found += self._people(time, luma, width, height)
         if self._faces is not None:
             for x, y, w, h in self._faces.detectMultiScale(luma, scaleFactor=1.1, minNeighbors=MIN_NEIGHBOURS, minSize=(20, 20)):
-                self.detections.append(Detection(time, "face", _box(x, y, w, h, width, height), 1.0))
+                box = _box(x, y, w, h, width, height)
+                if box is not None:
+                    found.append(Detection(time, "face", box, 1.0))
+        self.detections += [Sighting(d.time, d.kind, d.box, d.score, *self._change.measure(d.box)) for d in found]
 
     def _people(self, time: Fraction, luma: np.ndarray, width: int, height: int) -> list[Detection]:
         assert self._hog is not None
@@ -142,8 +149,10 @@ def track_people(
     *,
     max_gap_s: float = 3.0,
     min_sightings: int = 2,
+    verify: bool = True,
 ) -> list[Moment]:
-    """PERSON and FACE moments with tubes, one per track; see the module docstring."""
+    """PERSON and FACE moments with tubes, one per track; see the module docstring. `verify=False` keeps every
+    track seen `min_sightings` times, unchecked: the detector as it stood before `person_checks` (the anchor)."""
     interval = _interval(sampled_times)
     moments: list[Moment] = []
     for kind, moment_kind in (("person", MomentKind.PERSON), ("face", MomentKind.FACE)):
@@ -162,7 +171,12 @@ def track_people(
                 else:
                     open_tracks.remove(best)
                 best.sightings.append(detection)
-        kept = [track for track in tracks if len(track.sightings) >= min_sightings]
+        kept = [
+            track
+            for track in tracks
+            if len(track.sightings) >= min_sightings
+            and (not verify or (confident(track.sightings) and alive(track.sightings)))
+        ]
         for number, track in enumerate(sorted(kept, key=lambda t: t.sightings[0].time), start=1):
             first, last = track.sightings[0].time, track.last.time
             span = TimeSpan(max(Fraction(0), first - interval / 2), min(end, last + interval / 2))
@@ -192,3 +206,18 @@ def _match(detection: Detection, tracks: list[_Track], time: Fraction, interval:
         if _centre_distance(detection.box, track.last.box) <= REID_DISTANCE and _similar_size(detection.box, track.last.box)
     ]
     return min(candidates, key=lambda track: _centre_distance(detection.box, track.last.box), default=None)
+
+
+def presence_spans(moments: Sequence[Moment], merge_gap_s: float = 1.0) -> list[tuple[float, float]]:
+    """When anyone is in view: the union of PERSON and FACE spans, joined across gaps of at most `merge_gap_s`
+    (the measure the acceptance scores: a shot full of people is one span however its tracks come and go)."""
+    spans = sorted(
+        (float(m.span.start), float(m.span.end)) for m in moments if m.kind in (MomentKind.PERSON, MomentKind.FACE)
+    )
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start - merged[-1][1] <= merge_gap_s:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

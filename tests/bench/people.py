@@ -1,0 +1,106 @@
+"""People benchmark: reelmark's checked people detector against today's HOG detector (the anchor), same run.
+
+Both read one decode per clip at the engine's default sampling (`SignalsParams.detect_fps`, 1 fps, on the
+detection-size luma the single pass hands over) and the same HOG + Haar hits; the anchor keeps every track seen
+twice (`track_people(verify=False)`: the detector as it stood before `person_checks`), ours keeps the tracks that
+pass the confidence and liveness checks.
+
+Reported per clip and in total, against labels made by eye (tests/data/labels/people/, README there):
+- person-presence events: PERSON and FACE spans united and merged across gaps ≤ 1 s (`people.presence_spans`),
+  matched one-to-one to labelled spans at tIoU ≥ 0.5; precision, recall, F1 (micro over all events);
+- false spans and seconds on the clips without people;
+- cost: ms per sampled frame for the detectors (shared) and for our checks, and that cost per video frame at
+  the sampling rate, for comparison with decode.
+
+Run: `.venv/bin/python tests/bench/people.py` (the corpus is read in place from ../shared/corpus).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from reelmark.core.engines.signals.context import SignalsParams
+from reelmark.core.engines.signals.features import extract_video_features
+from reelmark.core.engines.signals.people import PeopleDetector, presence_spans, track_people
+from reelmark.core.engines.signals.person_checks import ChangeMeter
+from reelmark.core.evaluation import event_scores, temporal_iou
+from reelmark.core.media import probe
+
+ROOT = Path(__file__).resolve().parents[2]
+LABELS = ROOT / "tests" / "data" / "labels" / "people"
+SHARED = ROOT.parent / "shared"
+
+
+class _Timed:
+    """A frame consumer that adds up the time its wrapped call takes."""
+
+    def __init__(self, call: Callable[[Fraction, np.ndarray], None]) -> None:
+        self.call, self.seconds, self.calls = call, 0.0, 0
+
+    def __call__(self, time_: Fraction, luma: np.ndarray) -> None:
+        start = time.perf_counter()
+        self.call(time_, luma)
+        self.seconds += time.perf_counter() - start
+        self.calls += 1
+
+
+def _matched(labels: list[tuple[float, float]], found: list[tuple[float, float]]) -> int:
+    precision, _, _ = event_scores(labels, found)
+    return round(precision * len(found))
+
+
+def main() -> None:
+    params = SignalsParams()
+    totals = {"anchor": [0, 0, 0], "ours": [0, 0, 0]}  # matched, found, labelled
+    rows = []
+    for label_file in sorted(LABELS.glob("*.json")):
+        label = json.loads(label_file.read_text())
+        path = SHARED / label["media"]
+        if not path.exists():
+            print(f"skip {label_file.name}: {path} is absent")
+            continue
+        truth = [tuple(span) for span in label["person_spans_s"]]
+        detector = _Timed(PeopleDetector())
+        checks = _Timed(ChangeMeter().update)
+        info = probe(path)
+        features = extract_video_features(
+            info, detect_fps=params.detect_fps, detect_side=params.detect_side, consumers=[detector, checks]
+        )
+        raw = detector.call.detections  # type: ignore[attr-defined]
+        for system, verify in (("anchor", False), ("ours", True)):
+            spans = presence_spans(track_people(raw, features.sampled_times, features.end, verify=verify))
+            matched = _matched(truth, spans)
+            totals[system][0] += matched
+            totals[system][1] += len(spans)
+            totals[system][2] += len(truth)
+            false_s = sum(end - start for start, end in spans) if not truth else 0.0
+            best = [round(max((temporal_iou(t, s) for s in spans), default=0.0), 2) for t in truth]
+            rows.append((label_file.stem, system, len(truth), len(spans), matched, false_s, best))
+        rate = float(info.video.rate) if info.video else 1.0
+        detect_ms = 1000 * (detector.seconds - checks.seconds) / max(1, detector.calls)
+        check_ms = 1000 * checks.seconds / max(1, checks.calls)
+        per_frame = (detect_ms + 2 * check_ms) * float(params.detect_fps) / rate
+        print(
+            f"{label_file.stem}: {detector.calls} sampled frames at {float(params.detect_fps):g} fps; detectors "
+            f"{detect_ms:.1f} ms + checks {check_ms:.2f} ms per sampled frame = {per_frame:.2f} ms per video frame"
+        )
+    print()
+    print(f"{'clip':34} {'system':7} {'labelled':>8} {'found':>6} {'matched':>8} {'false s':>8}  best tIoU per label")
+    for clip, system, labelled, found, matched, false_s, best in rows:
+        print(f"{clip:34} {system:7} {labelled:8d} {found:6d} {matched:8d} {false_s:8.1f}  {best}")
+    print()
+    for system, (matched, found, labelled) in totals.items():
+        precision = matched / found if found else 1.0
+        recall = matched / labelled if labelled else 1.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        print(f"{system:7} presence events (tIoU >= 0.5, gaps <= 1 s merged): P {precision:.3f} R {recall:.3f} F1 {f1:.3f}")
+
+
+if __name__ == "__main__":
+    main()
