@@ -51,6 +51,9 @@ REID_DISTANCE = 0.35
 """Re-identification: the new box's centre within this share of the frame of the last one's..."""
 REID_SIZE_RATIO = 2.0
 """...and its area within this factor."""
+VELOCITY_SIGHTINGS = 3
+"""A track's velocity is read over its last this many sightings: enough to smooth the detector's jitter, few
+enough to follow a turn."""
 
 
 class PeopleDetector:
@@ -133,6 +136,21 @@ class _Track:
     def last(self) -> Detection:
         return self.sightings[-1]
 
+    def predicted(self, time: Fraction) -> Box:
+        """The last box moved on at the track's recent velocity (over up to `VELOCITY_SIGHTINGS` sightings) to
+        `time`: through a crossing or a short occlusion the person is looked for where they are heading."""
+        first = self.sightings[max(0, len(self.sightings) - VELOCITY_SIGHTINGS)]
+        last = self.last
+        if first is last or last.time == first.time:
+            return last.box
+        ahead = float((time - last.time) / (last.time - first.time))
+        dx = ((last.box.x0 + last.box.x1) - (first.box.x0 + first.box.x1)) / 2 * ahead
+        dy = ((last.box.y0 + last.box.y1) - (first.box.y0 + first.box.y1)) / 2 * ahead
+        box = last.box
+        x0, x1 = min(1.0, max(0.0, box.x0 + dx)), min(1.0, max(0.0, box.x1 + dx))
+        y0, y1 = min(1.0, max(0.0, box.y0 + dy)), min(1.0, max(0.0, box.y1 + dy))
+        return Box(x0, y0, x1, y1)
+
 
 def _centre_distance(a: Box, b: Box) -> float:
     return float(np.hypot((a.x0 + a.x1 - b.x0 - b.x1) / 2, (a.y0 + a.y1 - b.y0 - b.y1) / 2))
@@ -163,14 +181,11 @@ def track_people(
                 by_time.setdefault(detection.time, []).append(detection)
         for time in sorted(by_time):
             open_tracks = [t for t in tracks if float(time - t.last.time) <= max_gap_s + float(interval)]
-            for detection in sorted(by_time[time], key=lambda d: -d.score):
-                best = _match(detection, open_tracks, time, interval)
-                if best is None:
-                    best = _Track(kind)
-                    tracks.append(best)
-                else:
-                    open_tracks.remove(best)
-                best.sightings.append(detection)
+            for detection, track in _assign(by_time[time], open_tracks, time):
+                if track is None:
+                    track = _Track(kind)
+                    tracks.append(track)
+                track.sightings.append(detection)
         kept = [
             track
             for track in tracks
@@ -191,21 +206,39 @@ def _interval(sampled_times: Sequence[Fraction]) -> Fraction:
     return Fraction(np.median(gaps)) if gaps else Fraction(1, 2)  # type: ignore[arg-type]
 
 
-def _match(detection: Detection, tracks: list[_Track], time: Fraction, interval: Fraction) -> _Track | None:
-    """The open track this detection continues: best IoU with its last box, else a re-identified one."""
-    best, best_iou = None, MIN_IOU
-    for track in tracks:
-        iou = detection.box.iou(track.last.box)
-        if iou >= best_iou:
-            best, best_iou = track, iou
-    if best is not None:
-        return best
-    candidates = [
-        track
-        for track in tracks
-        if _centre_distance(detection.box, track.last.box) <= REID_DISTANCE and _similar_size(detection.box, track.last.box)
-    ]
-    return min(candidates, key=lambda track: _centre_distance(detection.box, track.last.box), default=None)
+def _assign(detections: list[Detection], tracks: list[_Track], time: Fraction) -> list[tuple[Detection, _Track | None]]:
+    """Each detection with the open track it continues (None: a new track). Pairs are taken best overlap first,
+    the overlap being the better IoU with the track's last box and with where it is predicted to be now: two
+    people who cross keep their identities, and a detector's jump (half a body, then all of it) does not throw the
+    prediction off. A detection left over is re-identified by position and size, else it starts a track."""
+    places = {id(track): (track.last.box, track.predicted(time)) for track in tracks}
+    pairs = sorted(
+        (
+            (max(detection.box.iou(place) for place in places[id(track)]), d, t)
+            for d, detection in enumerate(detections)
+            for t, track in enumerate(tracks)
+        ),
+        key=lambda pair: -pair[0],
+    )
+    chosen: dict[int, _Track | None] = {}
+    taken: set[int] = set()
+    for overlap, d, t in pairs:
+        if overlap >= MIN_IOU and d not in chosen and t not in taken:
+            chosen[d] = tracks[t]
+            taken.add(t)
+    for d, detection in sorted(enumerate(detections), key=lambda item: -item[1].score):
+        if d in chosen:
+            continue
+        distances = {
+            t: min(_centre_distance(detection.box, place) for place in places[id(track)])
+            for t, track in enumerate(tracks)
+            if t not in taken and any(_similar_size(detection.box, place) for place in places[id(track)])
+        }
+        nearest = min((t for t in distances if distances[t] <= REID_DISTANCE), key=distances.__getitem__, default=None)
+        chosen[d] = None if nearest is None else tracks[nearest]
+        if nearest is not None:
+            taken.add(nearest)
+    return [(detection, chosen[d]) for d, detection in enumerate(detections)]
 
 
 def presence_spans(moments: Sequence[Moment], merge_gap_s: float = 1.0) -> list[tuple[float, float]]:
