@@ -85,7 +85,7 @@ def main() -> None:
         rate = float(info.video.rate) if info.video else 1.0
         detect_ms = 1000 * (detector.seconds - checks.seconds) / max(1, detector.calls)
         check_ms = 1000 * checks.seconds / max(1, checks.calls)
-        per_frame = (detect_ms + 2 * check_ms) * float(params.detect_fps) / rate
+        per_frame = (detect_ms + check_ms) * float(params.detect_fps) / rate
         print(
             f"{label_file.stem}: {detector.calls} sampled frames at {float(params.detect_fps):g} fps; detectors "
             f"{detect_ms:.1f} ms + checks {check_ms:.2f} ms per sampled frame = {per_frame:.2f} ms per video frame"
