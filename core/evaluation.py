@@ -35,6 +35,18 @@ def cut_f1(found: Sequence[int], truth: Sequence[int], tolerance: int = 0) -> fl
     return 2 * precision * recall / (precision + recall)
 
 
+def merge_spans(spans: Sequence[Span], gap: float) -> list[Span]:
+    """The union of `spans`, with pieces less than or exactly `gap` apart joined: how presence events are counted
+    (a person who steps out of view for a moment is still one event), for labels and findings alike."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def event_scores(labels: Sequence[Span], found: Sequence[Span], min_tiou: float = 0.5) -> tuple[float, float, float]:
     """(precision, recall, F1) of found events against labelled ones, matched one-to-one at tIoU ≥ `min_tiou`
     (best pairs first). With nothing labelled and nothing found all three are 1."""

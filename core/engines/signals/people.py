@@ -24,7 +24,7 @@ by half a sampling interval, and its tube holds every sighting.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -33,6 +33,7 @@ import numpy as np
 
 from reelmark.core.engines.signals.features import Detection
 from reelmark.core.engines.signals.person_checks import ChangeMeter, Sighting, alive, confident
+from reelmark.core.evaluation import merge_spans
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
 DETECT_SIDE = 384
@@ -71,7 +72,7 @@ class PeopleDetector:
             self._faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
     def __call__(self, time: Fraction, luma: np.ndarray) -> None:
-        luma = _at_most(luma, DETECT_SIDE)
+        luma = _sized(luma, DETECT_SIDE)
         height, width = luma.shape
         self._change.update(time, luma)
         found: list[Detection] = []
@@ -97,12 +98,15 @@ class PeopleDetector:
         return _suppress(candidates)
 
 
-def _at_most(image: np.ndarray, side: int) -> np.ndarray:
+def _sized(image: np.ndarray, side: int) -> np.ndarray:
+    """`image` with its longest side `side`: larger pictures are area-averaged down (cost), smaller ones enlarged, so
+    that someone filling a small frame still fills HOG's 64×128 window and a close-up face the cascade's 20 px."""
     height, width = image.shape
-    if max(height, width) <= side:
+    if max(height, width) == side:
         return image
     scale = side / max(height, width)
-    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interpolation)
 
 
 def _suppress(candidates: list[Detection]) -> list[Detection]:
@@ -172,33 +176,53 @@ def track_people(
     """PERSON and FACE moments with tubes, one per track; see the module docstring. `verify=False` keeps every
     track seen `min_sightings` times, unchecked: the detector as it stood before `person_checks` (the anchor)."""
     interval = _interval(sampled_times)
+    face_tracks = _tracks(detections, "face", interval, max_gap_s, min_sightings, verify, {})
+    faces: dict[Fraction, list[Box]] = {}
+    for track in face_tracks:
+        for sighting in track.sightings:
+            faces.setdefault(sighting.time, []).append(sighting.box)
+    person_tracks = _tracks(detections, "person", interval, max_gap_s, min_sightings, verify, faces)
     moments: list[Moment] = []
-    for kind, moment_kind in (("person", MomentKind.PERSON), ("face", MomentKind.FACE)):
-        tracks: list[_Track] = []
-        by_time: dict[Fraction, list[Detection]] = {}
-        for detection in detections:
-            if detection.kind == kind:
-                by_time.setdefault(detection.time, []).append(detection)
-        for time in sorted(by_time):
-            open_tracks = [t for t in tracks if float(time - t.last.time) <= max_gap_s + float(interval)]
-            for detection, track in _assign(by_time[time], open_tracks, time):
-                if track is None:
-                    track = _Track(kind)
-                    tracks.append(track)
-                track.sightings.append(detection)
-        kept = [
-            track
-            for track in tracks
-            if len(track.sightings) >= min_sightings
-            and (not verify or (confident(track.sightings) and alive(track.sightings)))
-        ]
+    for kept, moment_kind in ((person_tracks, MomentKind.PERSON), (face_tracks, MomentKind.FACE)):
         for number, track in enumerate(sorted(kept, key=lambda t: t.sightings[0].time), start=1):
             first, last = track.sightings[0].time, track.last.time
             span = TimeSpan(max(Fraction(0), first - interval / 2), min(end, last + interval / 2))
             tube = tuple(TubePoint(sighting.time, sighting.box) for sighting in track.sightings)
             score = float(np.mean([sighting.score for sighting in track.sightings]))
-            moments.append(Moment(moment_kind, span, label=f"{kind} {number}", score=min(1.0, score), tube=tube))
+            label = f"{moment_kind.value} {number}"
+            moments.append(Moment(moment_kind, span, label=label, score=min(1.0, score), tube=tube))
     return moments
+
+
+def _tracks(
+    detections: Sequence[Detection],
+    kind: str,
+    interval: Fraction,
+    max_gap_s: float,
+    min_sightings: int,
+    verify: bool,
+    faces: Mapping[Fraction, Sequence[Box]],
+) -> list[_Track]:
+    """The tracks of one kind seen at least `min_sightings` times that pass the checks (when `verify`); `faces`
+    are the kept face tracks' boxes by time, which vouch for person sightings."""
+    tracks: list[_Track] = []
+    by_time: dict[Fraction, list[Detection]] = {}
+    for detection in detections:
+        if detection.kind == kind:
+            by_time.setdefault(detection.time, []).append(detection)
+    for time in sorted(by_time):
+        open_tracks = [t for t in tracks if float(time - t.last.time) <= max_gap_s + float(interval)]
+        for detection, track in _assign(by_time[time], open_tracks, time):
+            if track is None:
+                track = _Track(kind)
+                tracks.append(track)
+            track.sightings.append(detection)
+    return [
+        track
+        for track in tracks
+        if len(track.sightings) >= min_sightings
+        and (not verify or (confident(track.sightings, faces) and alive(track.sightings)))
+    ]
 
 
 def _interval(sampled_times: Sequence[Fraction]) -> Fraction:
@@ -244,13 +268,7 @@ def _assign(detections: list[Detection], tracks: list[_Track], time: Fraction) -
 def presence_spans(moments: Sequence[Moment], merge_gap_s: float = 1.0) -> list[tuple[float, float]]:
     """When anyone is in view: the union of PERSON and FACE spans, joined across gaps of at most `merge_gap_s`
     (the measure the acceptance scores: a shot full of people is one span however its tracks come and go)."""
-    spans = sorted(
-        (float(m.span.start), float(m.span.end)) for m in moments if m.kind in (MomentKind.PERSON, MomentKind.FACE)
+    return merge_spans(
+        [(float(m.span.start), float(m.span.end)) for m in moments if m.kind in (MomentKind.PERSON, MomentKind.FACE)],
+        merge_gap_s,
     )
-    merged: list[tuple[float, float]] = []
-    for start, end in spans:
-        if merged and start - merged[-1][1] <= merge_gap_s:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged

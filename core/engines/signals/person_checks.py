@@ -4,8 +4,9 @@ The bundled detectors fire on anything with a person's outline: a cartoon rabbit
 bottles. No detector with weights inside a registry package does better under our licence and dependency limits
 (see README), so each track must earn its place with evidence the detectors do not use:
 
-- **Confidence** (`MIN_STRONG_SIGHTINGS` sightings at `STRONG_SCORE` or more): a real person seen at a sampled rate
-  gives the SVM a clear margin more than once; the chance hits on cars and cartoons stay near the threshold.
+- **Confidence** (`MIN_STRONG_SIGHTINGS` sightings at `STRONG_SCORE` or more, or with a face found inside the
+  box): a real person seen at a sampled rate gives the SVM a clear margin, or shows a face, more than once; the
+  chance hits on cars and cartoons stay near the threshold.
 - **Liveness** in a still camera: a person breathes, turns, gestures, so the pixels inside their box change from
   one sample to the next while the rest of the picture does not. An object (a bottle, a statue, a poster) is as
   still as its background. Only samples where the camera is still (`STILL_CAMERA` of the picture outside the
@@ -19,7 +20,7 @@ judged on confidence alone.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -45,7 +46,7 @@ LIVE_MARGIN = 0.005
 """A box is live when its changed share exceeds twice the outside's plus this floor."""
 MAX_SHAKE = 0.05
 """Global shifts up to this share of the width are camera shake, aligned away before measuring change."""
-MIN_STILL_SAMPLES = 3
+MIN_STILL_SAMPLES = 4
 """Liveness is judged only on tracks with at least this many still-camera samples..."""
 MIN_LIVE_SHARE = 0.5
 """...and rejects those live in fewer than this share of them."""
@@ -107,9 +108,20 @@ def _aligned(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(previous, shift, (current.shape[1], current.shape[0]), borderMode=cv2.BORDER_REPLICATE)
 
 
-def confident(sightings: Sequence[Detection]) -> bool:
-    """Seen clearly more than once: chance hits on person-like shapes stay near the detector's threshold."""
-    return sum(sighting.score >= STRONG_SCORE for sighting in sightings) >= MIN_STRONG_SIGHTINGS
+def confident(sightings: Sequence[Detection], faces: Mapping[Fraction, Sequence[Box]]) -> bool:
+    """Seen clearly more than once: chance hits on person-like shapes stay near the detector's threshold. A sighting
+    is clear at `STRONG_SCORE`, or when the face cascade, an independent detector, found a face inside its box at
+    the same moment (people in small or soft pictures score low on HOG but show their faces)."""
+    clear = sum(
+        sighting.score >= STRONG_SCORE or any(_centre_inside(face, sighting.box) for face in faces.get(sighting.time, ()))
+        for sighting in sightings
+    )
+    return clear >= MIN_STRONG_SIGHTINGS
+
+
+def _centre_inside(inner: Box, outer: Box) -> bool:
+    x, y = (inner.x0 + inner.x1) / 2, (inner.y0 + inner.y1) / 2
+    return outer.x0 <= x <= outer.x1 and outer.y0 <= y <= outer.y1
 
 
 def alive(sightings: Sequence[Detection]) -> bool:
