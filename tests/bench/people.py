@@ -1,17 +1,18 @@
 """People benchmark: reelmark's checked people detector against today's HOG detector (the anchor), same run.
 
-Both read one decode per clip at the engine's default sampling (`SignalsParams.detect_fps`, 1 fps, on the
-detection-size luma the single pass hands over) and the same HOG + Haar hits; the anchor keeps every track seen
-twice (`track_people(verify=False)`: the detector as it stood before `person_checks`), ours keeps the tracks that
-pass the confidence and liveness checks.
+Both read the same decode per clip at the engine's default sampling (`SignalsParams.detect_fps`, 1 fps, on the
+detection-size luma the single pass hands over). The anchor is the detector as it stood before `person_checks`:
+HOG + Haar on the picture at most 384 px long, never enlarged (`PeopleDetector(enlarge=False)`), every track seen
+twice kept (`track_people(verify=False)`). Ours enlarges small pictures to 384 px and keeps the tracks that pass
+the confidence and liveness checks.
 
 Reported per clip and in total, against labels made by eye (tests/data/labels/people/, README there):
 - person-presence events: PERSON and FACE spans united and merged across gaps ≤ 1 s (`people.presence_spans`),
   matched one-to-one at tIoU ≥ 0.5 to the labelled spans merged the same way; precision, recall, F1 (micro over
   all events);
 - false spans and seconds on the clips without people;
-- cost: ms per sampled frame for the detectors (shared) and for our checks, and that cost per video frame at
-  the sampling rate, for comparison with decode.
+- cost: ms per sampled frame for each system (detection and checks), and that cost per video frame at the
+  sampling rate, for comparison with decode.
 
 Run: `.venv/bin/python tests/bench/people.py` (the corpus is read in place from ../shared/corpus).
 """
@@ -30,7 +31,6 @@ import numpy as np
 from reelmark.core.engines.signals.context import SignalsParams
 from reelmark.core.engines.signals.features import extract_video_features
 from reelmark.core.engines.signals.people import PeopleDetector, presence_spans, track_people
-from reelmark.core.engines.signals.person_checks import ChangeMeter
 from reelmark.core.evaluation import event_scores, merge_spans, temporal_iou
 from reelmark.core.media import probe
 
@@ -81,15 +81,15 @@ def main() -> None:
             print(f"skip {label_file.name}: {label['media']} is absent")
             continue
         truth = merge_spans([(start, end) for start, end in label["person_spans_s"]], MERGE_GAP_S)
-        detector = _Timed(PeopleDetector())
-        checks = _Timed(ChangeMeter().update)
+        detectors = {"anchor": PeopleDetector(enlarge=False), "ours": PeopleDetector()}
+        timed = {system: _Timed(detector) for system, detector in detectors.items()}
         info = probe(path)
         features = extract_video_features(
-            info, detect_fps=params.detect_fps, detect_side=params.detect_side, consumers=[detector, checks]
+            info, detect_fps=params.detect_fps, detect_side=params.detect_side, consumers=list(timed.values())
         )
-        raw = detector.call.detections  # type: ignore[attr-defined]
         for system, verify in (("anchor", False), ("ours", True)):
-            spans = presence_spans(track_people(raw, features.sampled_times, features.end, verify=verify), MERGE_GAP_S)
+            moments = track_people(detectors[system].detections, features.sampled_times, features.end, verify=verify)
+            spans = presence_spans(moments, MERGE_GAP_S)
             matched = _matched(truth, spans)
             totals[system][0] += matched
             totals[system][1] += len(spans)
@@ -98,12 +98,13 @@ def main() -> None:
             best = [round(max((temporal_iou(t, s) for s in spans), default=0.0), 2) for t in truth]
             rows.append((label_file.stem, system, len(truth), len(spans), matched, false_s, best))
         rate = float(info.video.rate) if info.video else 1.0
-        detect_ms = 1000 * (detector.seconds - checks.seconds) / max(1, detector.calls)
-        check_ms = 1000 * checks.seconds / max(1, checks.calls)
-        per_frame = (detect_ms + check_ms) * float(params.detect_fps) / rate
+        costs = {system: 1000 * clock.seconds / max(1, clock.calls) for system, clock in timed.items()}
         print(
-            f"{label_file.stem}: {detector.calls} sampled frames at {float(params.detect_fps):g} fps; detectors "
-            f"{detect_ms:.1f} ms + checks {check_ms:.2f} ms per sampled frame = {per_frame:.2f} ms per video frame"
+            f"{label_file.stem}: {timed['ours'].calls} sampled frames at {float(params.detect_fps):g} fps; ms per "
+            + ", ".join(
+                f"{system} {ms:.1f} per sampled frame = {ms * float(params.detect_fps) / rate:.2f} per video frame"
+                for system, ms in costs.items()
+            )
         )
     print()
     print(f"{'clip':34} {'system':7} {'labelled':>8} {'found':>6} {'matched':>8} {'false s':>8}  best tIoU per label")

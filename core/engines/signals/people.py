@@ -11,15 +11,19 @@ Detectors (weights ship inside the opencv-python-headless wheel; nothing is down
   faces turned towards the camera only.
 
 Detection runs on the luma picture the one-pass feature extraction hands over (`features.FrameConsumer`), at
-`SignalsParams.detect_fps` (1 by default), on a copy at most `DETECT_SIDE` pixels long; on this 2-core machine it
-costs about 15 ms (people) + 6 ms (faces) per sampled frame.
+`SignalsParams.detect_fps` (1 by default), on a copy `DETECT_SIDE` pixels long (smaller pictures are enlarged, so
+someone filling a 160×90 frame still fills the 64×128 window); on this 2-core machine it costs about 15–25 ms
+(people) + 6 ms (faces) per sampled frame, and the change measure for the checks a few ms more.
 
-Tracking (`track_people`): detections of one kind are linked across sampled frames greedily by IoU (at least
-`MIN_IOU`); a track that lost its subject for up to `max_gap_s` is picked up again by a detection of similar size
-near where it was last seen (re-identification by position and size: only luma is available), so someone who
-steps out of view for a moment stays one track. Tracks seen fewer than `min_sightings` times are dropped as false
-positives. Each track becomes a PERSON or FACE moment: its span runs from the first to the last sighting, widened
-by half a sampling interval, and its tube holds every sighting.
+Tracking (`track_people`): detections of one kind are linked across sampled frames, best overlap first, the
+overlap being the better IoU (at least `MIN_IOU`) with the track's last box and with the box predicted from its
+velocity, so two people who cross keep their identities. A track that lost its subject for up to `max_gap_s` is
+picked up again by a detection of similar size near where it was last seen or is predicted to be
+(re-identification by position and size: only luma is available), so someone who steps out of view for a moment
+stays one track. Tracks seen fewer than `min_sightings` times are dropped, and the rest must pass
+`person_checks` (confidence, with faces vouching for person sightings; liveness in a still camera). Each track
+becomes a PERSON or FACE moment: its span runs from the first to the last sighting, widened by half a sampling
+interval, and its tube holds every sighting. `presence_spans` unites them into when anyone is in view.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from reelmark.core.evaluation import merge_spans
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
 DETECT_SIDE = 384
-"""Both detectors see at most this: HOG costs 15 ms here against 56 ms at 640 px, and people must stand about a
+"""Both detectors see this (smaller pictures enlarged): HOG costs 15 ms here against 56 ms at 640 px, and people must stand about a
 third of the picture tall anyway (the 64×128 window) to be found."""
 PAD = 0.25
 HIT_THRESHOLD = -0.5
@@ -60,8 +64,11 @@ enough to follow a turn."""
 class PeopleDetector:
     """A features.FrameConsumer: called as detector(time, luma) at the sampled rate; collects `detections`."""
 
-    def __init__(self, people: bool = True, faces: bool = True) -> None:
+    def __init__(self, people: bool = True, faces: bool = True, enlarge: bool = True) -> None:
+        """`enlarge=False` leaves pictures smaller than `DETECT_SIDE` as they are (the detector before
+        `person_checks`, kept for the benchmark's anchor)."""
         self.detections: list[Detection] = []
+        self._enlarge = enlarge
         self._change = ChangeMeter()
         self._hog: cv2.HOGDescriptor | None = None
         self._faces: cv2.CascadeClassifier | None = None
@@ -72,7 +79,8 @@ class PeopleDetector:
             self._faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
     def __call__(self, time: Fraction, luma: np.ndarray) -> None:
-        luma = _sized(luma, DETECT_SIDE)
+        if self._enlarge or max(luma.shape) > DETECT_SIDE:
+            luma = _sized(luma, DETECT_SIDE)
         height, width = luma.shape
         self._change.update(time, luma)
         found: list[Detection] = []
