@@ -21,13 +21,16 @@ REELMARK = Path(sys.executable).with_name("reelmark")
 TIMELINE_START = 86400  # 01:00:00:00 at 24 fps
 ITEM_START = TIMELINE_START + 100  # the clip sits 100 frames into the timeline
 SOURCE_START, DURATION = 30, 140  # and uses source frames 30–169
+REEL_DURATION = 400
+"""A use of the clip long enough (16.7 s) for the highlights task's default budget (a fifth) to hold a 3 s pick."""
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> ClipTruth:
-    """24 fps, source timecode 01:00:00:00, cuts at frames 50 and 120."""
+    """24 fps, 20 s (long enough for a default highlight: a fifth of the clip, at least 3 s), source timecode
+    01:00:00:00, cuts at frames 50 and 120."""
     folder = tmp_path_factory.mktemp("resolve-media")
-    return write_clip(folder / "interview.mov", ClipSpec(rate=Fraction(24), frame_count=200, width=160, height=88,
+    return write_clip(folder / "interview.mov", ClipSpec(rate=Fraction(24), frame_count=480, width=160, height=88,
                                                          cuts=(50, 120), timecode="01:00:00:00", gop=12))  # fmt: skip
 
 
@@ -59,7 +62,7 @@ def resolve_with_clip(clip: ClipTruth, studio: bool = True, version: tuple[int, 
                       duration: int = DURATION, speed: Fraction = Fraction(1)) -> Resolve:  # fmt: skip
     resolve = Resolve(studio=studio, version=version, missing_calls=missing_calls)
     item = MediaPoolItem(resolve.host, clip.path.name, {"File Path": str(clip.path), "FPS": fps, "Start TC": "01:00:00:00",
-                                                       "Frames": "200"})  # fmt: skip
+                                                       "Frames": "480"})  # fmt: skip
     rate = {"29.97": Fraction(30000, 1001)}.get(timeline_rate) or Fraction(timeline_rate)
     placed = TimelineItem(resolve.host, item, ITEM_START, source_start, duration, timeline_rate=rate, speed=speed)
     timeline = Timeline(resolve.host, "edit", TIMELINE_START, [placed], rate=timeline_rate)
@@ -108,7 +111,7 @@ def test_highlight_reel_is_imported_under_a_new_name(
     clip: ClipTruth, daemon: DaemonProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     menu = install(tmp_path, daemon.http_address, "shots", "highlights")
-    resolve = resolve_with_clip(clip, version=(20, 2, 0, 1))  # 20.x: no GetSelectedClips, the current item is used
+    resolve = resolve_with_clip(clip, version=(20, 2, 0, 1), duration=REEL_DURATION)  # 20.x: no GetSelectedClips
     resolve.project.current.selected = []
     run_script(menu, resolve, capsys)
     output = run_script(menu, resolve, capsys)
@@ -135,7 +138,7 @@ def test_a_refused_marker_call_falls_back_to_files_and_says_which(
     clip: ClipTruth, daemon: DaemonProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     menu = install(tmp_path, daemon.http_address, "shots", "highlights")
-    resolve = resolve_with_clip(clip, studio=False)
+    resolve = resolve_with_clip(clip, studio=False, duration=REEL_DURATION)
     resolve.host.refuse = {"AddMarker"}
     output = run_script(menu, resolve, capsys)
     assert "DaVinci Resolve 21.1.0 refused the markers (AddMarker returned False); writing files to import instead" in output

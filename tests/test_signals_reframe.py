@@ -73,7 +73,8 @@ def _features(
     empty = np.zeros(0, np.float32)
     return VideoFeatures(
         times=(), seconds=np.zeros(0), rate=RATE, end=Fraction(4), size=size, histograms=np.zeros((0, 32)),
-        cut_score=empty, content_score=empty,
+        cut_score=empty, colour_change=empty, aligned_change=empty,
+        pictures=np.zeros((0, 9, 16, 3), np.uint8),
         luma_mean=empty, luma_std=empty, motion=empty, foreground_fraction=empty,
         sampled_times=tuple(sampled), moving_regions=tuple(regions),
     )  # fmt: skip
@@ -265,7 +266,8 @@ def _frames(size: tuple[int, int], seconds: int, sampled: Sequence[Fraction], lu
     flat = np.zeros(count, np.float32)
     return VideoFeatures(
         times=times, seconds=np.array([float(time) for time in times]), rate=RATE, end=Fraction(seconds), size=size,
-        histograms=np.zeros((count, 32)), cut_score=flat, content_score=flat,
+        histograms=np.zeros((count, 32)), cut_score=flat, colour_change=flat, aligned_change=flat,
+        pictures=np.zeros((count, 9, 16, 3), np.uint8),
         luma_mean=np.full(count, 120.0, np.float32) if luma is None else luma, luma_std=flat, motion=flat,
         foreground_fraction=flat, sampled_times=tuple(sampled), moving_regions=(),
     )  # fmt: skip

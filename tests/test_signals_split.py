@@ -36,7 +36,8 @@ def _video(seconds: int, luma: np.ndarray | None = None, motion: np.ndarray | No
     flat = np.full(count, 120.0, np.float32)
     return VideoFeatures(
         times=times, seconds=np.array([float(time) for time in times]), rate=F(RATE), end=F(seconds), size=(320, 180),
-        histograms=np.zeros((count, 32)), cut_score=np.zeros(count, np.float32), content_score=np.zeros(count, np.float32),
+        histograms=np.zeros((count, 32)), cut_score=np.zeros(count, np.float32), colour_change=np.zeros(count, np.float32),
+        aligned_change=np.zeros(count, np.float32), pictures=np.zeros((count, 9, 16, 3), np.uint8),
         luma_mean=flat if luma is None else luma, luma_std=np.full(count, 30.0, np.float32),
         motion=np.zeros(count, np.float32) if motion is None else motion,
         foreground_fraction=np.zeros(count, np.float32), sampled_times=(), moving_regions=(),
