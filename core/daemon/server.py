@@ -120,6 +120,11 @@ class Daemon:
         return settled
 
 
+SIGNAL_POLL_S = 0.5
+"""How often the main thread wakes to run Python signal handlers: CPython runs them only in the main thread, and a
+SIGTERM delivered to an RPC or worker-pool thread does not interrupt the main thread's wait."""
+
+
 def write_ready_file(path: Path, daemon: Daemon) -> None:
     """Tell a parent process where the daemon listens: written whole, then renamed, so it is never half there."""
     partial = path.with_name(f".{path.name}.partial")
@@ -136,7 +141,8 @@ def serve(config: DaemonConfig, ready_file: Path | None = None) -> None:
     daemon = Daemon(config).start()
     if ready_file is not None:
         write_ready_file(ready_file, daemon)
-    stop.wait()
+    while not stop.wait(SIGNAL_POLL_S):
+        pass  # a signal the kernel hands to another thread wakes no untimed wait; the handler runs on the next tick
     if not daemon.stop():
         # A worker is still inside native engine code; finalising the interpreter under it can abort the
         # process. The store is closed and the job will be re-queued, so leave at once.
