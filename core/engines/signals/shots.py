@@ -53,7 +53,6 @@ Confidence (the `Transition.score`, in [0, 1]): a cut's colour change above its 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
