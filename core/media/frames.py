@@ -47,7 +47,6 @@ from itertools import count, pairwise
 from typing import TYPE_CHECKING, Literal
 
 import av
-import cv2
 import numpy as np
 
 from reelmark.core.errors import InvalidRangeError, NoVideoStreamError, TruncatedMediaError
