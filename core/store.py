@@ -78,6 +78,60 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX jobs_by_analysis ON jobs (analysis_id);
     """,
+    # 3: the library (`reelmark.core.library.catalog`): files by content, where they were seen, their moments, and
+    # each distinct moment text once, with its embedding and a full-text index.
+    """
+    CREATE TABLE library_files (
+        fingerprint TEXT PRIMARY KEY,
+        config TEXT NOT NULL,
+        state TEXT NOT NULL,
+        duration_s REAL,
+        clock_source TEXT NOT NULL DEFAULT 'unknown',
+        recorded_at TEXT,
+        error TEXT NOT NULL DEFAULT '',
+        analysis_json TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE library_paths (
+        root TEXT NOT NULL,
+        relative TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        PRIMARY KEY (root, relative)
+    );
+    CREATE INDEX library_paths_by_fingerprint ON library_paths (fingerprint);
+    CREATE TABLE library_texts (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL UNIQUE,
+        embedding BLOB
+    );
+    CREATE TABLE library_moments (
+        seq INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        moment_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        span_json TEXT NOT NULL,
+        clock_date TEXT,
+        clock_tod REAL,
+        clock_iso TEXT,
+        text_id INTEGER NOT NULL REFERENCES library_texts (id),
+        score REAL,
+        tube_json TEXT,
+        UNIQUE (fingerprint, moment_id)
+    );
+    CREATE INDEX library_moments_by_text ON library_moments (text_id);
+    CREATE INDEX library_moments_by_kind ON library_moments (kind);
+    CREATE VIRTUAL TABLE library_fts USING fts5 (text, content='library_texts', content_rowid='id');
+    CREATE TRIGGER library_texts_ai AFTER INSERT ON library_texts BEGIN
+        INSERT INTO library_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER library_texts_ad AFTER DELETE ON library_texts BEGIN
+        INSERT INTO library_fts (library_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    """,
 )
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
@@ -214,6 +268,19 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection inside BEGIN IMMEDIATE … COMMIT (rolled back on error), for modules that keep their own
+        tables here (the library): all of a change lands, or none of it, even under kill -9."""
+        with self._using() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            db.commit()
 
     # --- analyses ---------------------------------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "jobs": "reelmark.core.cli.daemon:jobs",
     "cancel": "reelmark.core.cli.daemon:cancel",
     "models": "reelmark.core.cli.models:models",
+    "index": "reelmark.core.cli.library:index",
+    "search": "reelmark.core.cli.library:search",
 }
 """Built-in verbs; entry points add more (a built-in name cannot be replaced)."""
 
