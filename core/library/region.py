@@ -7,6 +7,8 @@ as they walk towards or away from the camera, while the share of the body inside
 - leaves: a point inside followed by a point outside; the event is at the first point outside;
 - inside: a run of points inside; the longest one.
 A tube that starts inside has not entered (it was first seen there), and one that ends inside has not left.
+A detector's box jitters: one point that flips to the other side and straight back (a run shorter than
+`STEADY_POINTS` between two runs of the other state) is not a crossing, and is read as its neighbours.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from reelmark.core.errors import InvalidRequestError
 
 INSIDE_FRACTION = 0.5
 MOTIONS = ("enters", "leaves", "inside")
+STEADY_POINTS = 2
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def region_span(tube: list[dict], region: Region, motion: str) -> tuple[float, f
     outside; inside: the longest run of points inside."""
     if motion not in MOTIONS:
         raise InvalidRequestError(f"unknown region motion {motion!r}; use one of {', '.join(MOTIONS)}")
-    inside = [region.share_of(point["box"]) >= INSIDE_FRACTION for point in tube]
+    inside = _steady([region.share_of(point["box"]) >= INSIDE_FRACTION for point in tube])
     times = [float(point["time_s"]) for point in tube]
     if not times:
         return None
@@ -76,3 +79,19 @@ def region_span(tube: list[dict], region: Region, motion: str) -> tuple[float, f
                 best = span
             run_start = None
     return best
+
+
+def _steady(flags: list[bool]) -> list[bool]:
+    """`flags` with every interior run shorter than `STEADY_POINTS` flipped to its neighbours' state."""
+    runs: list[list[int]] = []
+    for index, flag in enumerate(flags):
+        if runs and flags[runs[-1][0]] == flag:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    steady = list(flags)
+    for run in runs[1:-1]:
+        if len(run) < STEADY_POINTS:
+            for index in run:
+                steady[index] = not flags[index]
+    return steady
