@@ -22,6 +22,7 @@ from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.daemon.cache import Fingerprints
 from reelmark.core.daemon.errors import DeadlineExceededError, NotFoundError, QueueFullError, StatusError
 from reelmark.core.daemon.jobs import JobRequest, JobStatus, Scheduler
+from reelmark.core.daemon.library import LibraryService
 from reelmark.core.engines.base import request_key
 from reelmark.core.daemon.security import Guard
 from reelmark.core.errors import EngineUnavailableError, InvalidRequestError, ReelmarkError
@@ -88,7 +89,7 @@ def job_to_wire(status: JobStatus) -> api.Job:
     return job
 
 
-class ReelmarkService:
+class ReelmarkService(LibraryService):
     def __init__(self, scheduler: Scheduler, store: Store, guard: Guard, engine_names: Sequence[str]):
         self._scheduler = scheduler
         self._store = store

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import filetype
 
-from reelmark.core.errors import InvalidRequestError
+from reelmark.core.errors import InvalidRequestError, MediaNotFoundError
 
 SYSTEM_FOLDERS = frozenset({
     "$recycle.bin", "system volume information", "lost+found", "__pycache__", "node_modules", "@eadir",
@@ -58,7 +58,7 @@ def check_roots(paths: Sequence[Path]) -> list[Path]:
     roots = []
     for path in paths:
         if not path.exists():
-            raise InvalidRequestError(f"{path} does not exist; give a folder or media file that does")
+            raise MediaNotFoundError(f"{path} does not exist; give a folder or media file that does")
         try:
             if path.is_dir():
                 os.scandir(path).close()

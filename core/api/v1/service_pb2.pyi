@@ -218,3 +218,120 @@ class ExportResponse(_message.Message):
     suggested_name: str
     content: bytes
     def __init__(self, format: _Optional[str] = ..., extension: _Optional[str] = ..., suggested_name: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...
+
+class StartIndexRequest(_message.Message):
+    __slots__ = ("paths", "engine", "tasks", "params", "retry_failed")
+    class ParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_FAILED_FIELD_NUMBER: _ClassVar[int]
+    paths: _containers.RepeatedScalarFieldContainer[str]
+    engine: str
+    tasks: _containers.RepeatedScalarFieldContainer[str]
+    params: _containers.ScalarMap[str, str]
+    retry_failed: bool
+    def __init__(self, paths: _Optional[_Iterable[str]] = ..., engine: _Optional[str] = ..., tasks: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., retry_failed: _Optional[bool] = ...) -> None: ...
+
+class IndexFailure(_message.Message):
+    __slots__ = ("path", "error")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    error: str
+    def __init__(self, path: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class IndexJob(_message.Message):
+    __slots__ = ("id", "state", "files_total", "files_done", "media_seconds_total", "media_seconds_done", "hours_per_hour", "eta_seconds", "analysed", "already_indexed", "failures", "error")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    FILES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FILES_DONE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_SECONDS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_SECONDS_DONE_FIELD_NUMBER: _ClassVar[int]
+    HOURS_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    ETA_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ANALYSED_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_INDEXED_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    state: JobState
+    files_total: int
+    files_done: int
+    media_seconds_total: float
+    media_seconds_done: float
+    hours_per_hour: float
+    eta_seconds: float
+    analysed: int
+    already_indexed: int
+    failures: _containers.RepeatedCompositeFieldContainer[IndexFailure]
+    error: str
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., files_total: _Optional[int] = ..., files_done: _Optional[int] = ..., media_seconds_total: _Optional[float] = ..., media_seconds_done: _Optional[float] = ..., hours_per_hour: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., analysed: _Optional[int] = ..., already_indexed: _Optional[int] = ..., failures: _Optional[_Iterable[_Union[IndexFailure, _Mapping]]] = ..., error: _Optional[str] = ...) -> None: ...
+
+class GetIndexJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class SearchRequest(_message.Message):
+    __slots__ = ("query", "kinds", "folders", "between_start", "between_end", "on_date", "region", "motion", "limit", "selects_format")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    FOLDERS_FIELD_NUMBER: _ClassVar[int]
+    BETWEEN_START_FIELD_NUMBER: _ClassVar[int]
+    BETWEEN_END_FIELD_NUMBER: _ClassVar[int]
+    ON_DATE_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    MOTION_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SELECTS_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    kinds: _containers.RepeatedScalarFieldContainer[str]
+    folders: _containers.RepeatedScalarFieldContainer[str]
+    between_start: str
+    between_end: str
+    on_date: str
+    region: str
+    motion: str
+    limit: int
+    selects_format: str
+    def __init__(self, query: _Optional[str] = ..., kinds: _Optional[_Iterable[str]] = ..., folders: _Optional[_Iterable[str]] = ..., between_start: _Optional[str] = ..., between_end: _Optional[str] = ..., on_date: _Optional[str] = ..., region: _Optional[str] = ..., motion: _Optional[str] = ..., limit: _Optional[int] = ..., selects_format: _Optional[str] = ...) -> None: ...
+
+class SearchHit(_message.Message):
+    __slots__ = ("path", "fingerprint", "moment_id", "kind", "start_s", "end_s", "clock", "text", "score")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    MOMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    START_S_FIELD_NUMBER: _ClassVar[int]
+    END_S_FIELD_NUMBER: _ClassVar[int]
+    CLOCK_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    fingerprint: str
+    moment_id: str
+    kind: str
+    start_s: float
+    end_s: float
+    clock: str
+    text: str
+    score: float
+    def __init__(self, path: _Optional[str] = ..., fingerprint: _Optional[str] = ..., moment_id: _Optional[str] = ..., kind: _Optional[str] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., clock: _Optional[str] = ..., text: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+
+class SearchResponse(_message.Message):
+    __slots__ = ("hits", "selects")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    SELECTS_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
+    selects: bytes
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., selects: _Optional[bytes] = ...) -> None: ...

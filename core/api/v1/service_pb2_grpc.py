@@ -80,6 +80,26 @@ class ReelmarkStub:
                 request_serializer=reelmark_dot_v1_dot_service__pb2.ExportRequest.SerializeToString,
                 response_deserializer=reelmark_dot_v1_dot_service__pb2.ExportResponse.FromString,
                 _registered_method=True)
+        self.StartIndex = channel.unary_unary(
+                '/reelmark.v1.Reelmark/StartIndex',
+                request_serializer=reelmark_dot_v1_dot_service__pb2.StartIndexRequest.SerializeToString,
+                response_deserializer=reelmark_dot_v1_dot_service__pb2.IndexJob.FromString,
+                _registered_method=True)
+        self.GetIndexJob = channel.unary_unary(
+                '/reelmark.v1.Reelmark/GetIndexJob',
+                request_serializer=reelmark_dot_v1_dot_service__pb2.GetIndexJobRequest.SerializeToString,
+                response_deserializer=reelmark_dot_v1_dot_service__pb2.IndexJob.FromString,
+                _registered_method=True)
+        self.CancelIndexJob = channel.unary_unary(
+                '/reelmark.v1.Reelmark/CancelIndexJob',
+                request_serializer=reelmark_dot_v1_dot_service__pb2.GetIndexJobRequest.SerializeToString,
+                response_deserializer=reelmark_dot_v1_dot_service__pb2.IndexJob.FromString,
+                _registered_method=True)
+        self.Search = channel.unary_unary(
+                '/reelmark.v1.Reelmark/Search',
+                request_serializer=reelmark_dot_v1_dot_service__pb2.SearchRequest.SerializeToString,
+                response_deserializer=reelmark_dot_v1_dot_service__pb2.SearchResponse.FromString,
+                _registered_method=True)
 
 
 class ReelmarkServicer:
@@ -149,6 +169,35 @@ class ReelmarkServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartIndex(self, request, context):
+        """Index folders for Search: analyse every media file under them that the library does not have yet (one index
+        job at a time; NOT_FOUND / PERMISSION_DENIED for a path that does not exist or lies outside the media roots).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIndexJob(self, request, context):
+        """An index job's progress now (files, media hours, hours per hour, ETA) and, once finished, its summary.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelIndexJob(self, request, context):
+        """Stop an index job after the file in progress (what is indexed stays indexed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Search(self, request, context):
+        """Search every indexed moment by words, meaning, clock time, folder, kind and region; optionally as selects.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReelmarkServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -196,6 +245,26 @@ def add_ReelmarkServicer_to_server(servicer, server):
                     servicer.Export,
                     request_deserializer=reelmark_dot_v1_dot_service__pb2.ExportRequest.FromString,
                     response_serializer=reelmark_dot_v1_dot_service__pb2.ExportResponse.SerializeToString,
+            ),
+            'StartIndex': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartIndex,
+                    request_deserializer=reelmark_dot_v1_dot_service__pb2.StartIndexRequest.FromString,
+                    response_serializer=reelmark_dot_v1_dot_service__pb2.IndexJob.SerializeToString,
+            ),
+            'GetIndexJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIndexJob,
+                    request_deserializer=reelmark_dot_v1_dot_service__pb2.GetIndexJobRequest.FromString,
+                    response_serializer=reelmark_dot_v1_dot_service__pb2.IndexJob.SerializeToString,
+            ),
+            'CancelIndexJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelIndexJob,
+                    request_deserializer=reelmark_dot_v1_dot_service__pb2.GetIndexJobRequest.FromString,
+                    response_serializer=reelmark_dot_v1_dot_service__pb2.IndexJob.SerializeToString,
+            ),
+            'Search': grpc.unary_unary_rpc_method_handler(
+                    servicer.Search,
+                    request_deserializer=reelmark_dot_v1_dot_service__pb2.SearchRequest.FromString,
+                    response_serializer=reelmark_dot_v1_dot_service__pb2.SearchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -441,6 +510,114 @@ class Reelmark:
             '/reelmark.v1.Reelmark/Export',
             reelmark_dot_v1_dot_service__pb2.ExportRequest.SerializeToString,
             reelmark_dot_v1_dot_service__pb2.ExportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartIndex(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reelmark.v1.Reelmark/StartIndex',
+            reelmark_dot_v1_dot_service__pb2.StartIndexRequest.SerializeToString,
+            reelmark_dot_v1_dot_service__pb2.IndexJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIndexJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reelmark.v1.Reelmark/GetIndexJob',
+            reelmark_dot_v1_dot_service__pb2.GetIndexJobRequest.SerializeToString,
+            reelmark_dot_v1_dot_service__pb2.IndexJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelIndexJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reelmark.v1.Reelmark/CancelIndexJob',
+            reelmark_dot_v1_dot_service__pb2.GetIndexJobRequest.SerializeToString,
+            reelmark_dot_v1_dot_service__pb2.IndexJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Search(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reelmark.v1.Reelmark/Search',
+            reelmark_dot_v1_dot_service__pb2.SearchRequest.SerializeToString,
+            reelmark_dot_v1_dot_service__pb2.SearchResponse.FromString,
             options,
             channel_credentials,
             insecure,
