@@ -44,9 +44,12 @@ def _catalog(store_path: Path | None, must_exist: bool) -> Catalog:
 @click.option("--cluster", metavar="auto|ray://HOST:PORT",
               help="Analyse on a Ray cluster (pip install 'reelmark[cluster]'): auto joins the one this machine "
                    "belongs to (or starts a local one); ray://HOST:PORT a head's client server.")
+@click.option("--map-path", "path_maps", multiple=True, metavar="HERE=THERE",
+              help="With --cluster: workers find files under THERE where this machine has them under HERE "
+                   "(repeat for several roots).")  # fmt: skip
 @click.option("--retry-failed", is_flag=True, help="Analyse again files that failed before (same bytes).")
 def index(paths: tuple[Path, ...], engine: str, tasks: tuple[str, ...], params: dict[str, str], model: str | None,
-          store_path: Path | None, cluster: str | None, retry_failed: bool) -> None:  # fmt: skip
+          store_path: Path | None, cluster: str | None, path_maps: tuple[str, ...], retry_failed: bool) -> None:  # fmt: skip
     """Analyse every media file under PATHS once, for `reelmark search`.
 
     Files are found by content (not extension); hidden and system folders are skipped. A file already indexed
@@ -68,11 +71,21 @@ def index(paths: tuple[Path, ...], engine: str, tasks: tuple[str, ...], params: 
     if cluster:
         from reelmark.core.library.ray_runner import ray_runner
 
-        runner = ray_runner(cluster)
+        runner = ray_runner(cluster, _path_map(path_maps))
     catalog = _catalog(store_path, must_exist=False)
     summary = run_index(list(paths), config, catalog, runner=runner, retry_failed=retry_failed,
                         progress=_print_progress, embed=embed)  # fmt: skip
     _print_summary(summary, catalog)
+
+
+def _path_map(items: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        here, separator, there = item.partition("=")
+        if not separator or not here or not there:
+            raise click.BadParameter(f"{item!r} is not HERE=THERE", param_hint="--map-path")
+        mapping[str(Path(here).resolve())] = there
+    return mapping
 
 
 def _print_progress(state: IndexProgress) -> None:

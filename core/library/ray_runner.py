@@ -1,0 +1,114 @@
+"""`reelmark index --cluster`: each file's analysis is a Ray task; the driver keeps the one store.
+
+Why Ray: it schedules tasks by declared resources over many machines (one CPU per signals file, one GPU per vlm
+file), retries a task whose worker process or node died, and its client (`ray://HOST:PORT`) lets a laptop drive
+a cluster. The task is `analyse.analyse_file`, the same function a local run calls, and it returns the analysis
+as JSON; the driver writes each result to the store as it arrives (`index.run_index`), so results are the same
+as a local run's, moment ids included, and a driver killed mid-run loses only the files in flight.
+
+A task whose worker dies is retried `MAX_RETRIES` times by Ray, then reported as that file's failure; an error
+the analysis raises (a truncated file) is not retried, since the same bytes fail the same way.
+
+Paths: workers open the file at the path the driver found it at, unless `path_map` rewrites the start of it
+(`--map-path /Volumes/footage=/mnt/footage`), for nodes that mount the library elsewhere.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from reelmark.core.errors import InvalidRequestError, ReelmarkError
+from reelmark.core.library.analyse import IndexConfig, analyse_file
+from reelmark.core.library.index import Outcome, Runner, WorkItem
+
+MAX_RETRIES = 2
+CONNECT_TIMEOUT_S = 5.0
+
+
+def check_address(address: str) -> str:
+    """`auto`, `ray://HOST:PORT` (a head's client server) or `HOST:PORT` (a head's GCS, from a cluster node) whose
+    port answers; anything else is refused with what to write."""
+    if address == "auto":
+        return address
+    parts = urlsplit(address if "://" in address else f"gcs://{address}")
+    if parts.scheme not in ("ray", "gcs") or not parts.hostname or not parts.port:
+        raise InvalidRequestError(f"--cluster {address!r}: write auto, ray://HOST:PORT (the head's client port, "
+                                  "10001 unless set with `ray start --ray-client-server-port`) or HOST:PORT (the "
+                                  "head's GCS port, from a machine in the cluster)")  # fmt: skip
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        raise InvalidRequestError(f"cannot reach the Ray cluster at {address} ({error.strerror or error}); start its "
+                                  "head with `ray start --head`, or check the address") from None  # fmt: skip
+    return address
+
+
+def ray_runner(address: str, path_map: Mapping[str, str] | None = None) -> Runner:
+    """A runner that analyses on the Ray cluster at `address` (checked now, before any file is scanned)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise InvalidRequestError("--cluster needs Ray: pip install 'reelmark[cluster]'") from None
+    checked = check_address(address)
+    mapping = dict(path_map or {})
+
+    def run(items: Sequence[WorkItem], config: IndexConfig) -> Iterator[Outcome]:
+        yield from _run_on_ray(checked, items, config, mapping)
+
+    return run
+
+
+def _run_on_ray(address: str, items: Sequence[WorkItem], config: IndexConfig,
+                path_map: Mapping[str, str]) -> Iterator[Outcome]:  # fmt: skip
+    import ray
+    from ray.exceptions import RayError, RayTaskError
+
+    from reelmark.core.engines.registry import get_engine
+
+    if not items:
+        return
+    needs_gpu = get_engine(config.engine).capabilities().needs_gpu
+    started_here = not ray.is_initialized()
+    if started_here:
+        _connect(address)
+    try:
+        task = ray.remote(num_cpus=1, num_gpus=1 if needs_gpu else 0, max_retries=MAX_RETRIES,
+                          retry_exceptions=False)(analyse_file)  # fmt: skip
+        pending = {task.remote(map_path(str(item.files[0].path), path_map), config): item for item in items}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            item = pending.pop(ready[0])
+            try:
+                yield item, ray.get(ready[0]), None
+            except RayTaskError as error:  # the analysis raised: the same bytes would fail again
+                cause = error.cause
+                yield item, None, str(cause) if isinstance(cause, ReelmarkError) else f"{type(cause).__name__}: {cause}"
+            except RayError as error:
+                yield item, None, (f"the Ray worker analysing it died {MAX_RETRIES + 1} times "
+                                   f"({type(error).__name__}); look at that node's logs, then index again")  # fmt: skip
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _connect(address: str) -> None:
+    import ray
+
+    options = {"logging_level": "WARNING", "log_to_driver": False}
+    if address != "auto":
+        ray.init(address=address, **options)
+        return
+    try:
+        ray.init(address="auto", **options)
+    except ConnectionError:  # no cluster on this machine: a local one, for this run
+        ray.init(address="local", include_dashboard=False, **options)
+
+
+def map_path(path: str, path_map: Mapping[str, str]) -> str:
+    """`path` with the longest matching prefix of `path_map` replaced (folder boundaries only)."""
+    for local in sorted(path_map, key=len, reverse=True):
+        if path == local or path.startswith(local.rstrip("/") + "/"):
+            return path_map[local].rstrip("/") + path[len(local.rstrip("/")):]
+    return path

@@ -1,0 +1,63 @@
+"""#17 item 4: `index --cluster` on a local 2-worker Ray cluster (ray.init with two CPUs, loopback only) gives the
+same store content (moment ids) as a local run, and reports a file that fails."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reelmark.core.cli import cli
+from reelmark.core.library.ray_runner import map_path
+from reelmark.core.media.synthetic import ClipSpec, write_clip
+
+ray = pytest.importorskip("ray", reason="Ray is the optional extra reelmark[cluster]; install it to test --cluster")
+
+
+def index(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["index", *args], catch_exceptions=False)
+    return result.exit_code, result.stderr
+
+
+def moment_ids(store: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT fingerprint, moment_id, kind FROM library_moments ORDER BY 1, 2").fetchall()
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING",
+             log_to_driver=False)  # fmt: skip
+    yield
+    ray.shutdown()
+
+
+def test_a_ray_run_stores_what_a_local_run_stores(local_cluster, tmp_path: Path) -> None:
+    root = tmp_path / "cams"
+    for seed in range(4):
+        write_clip(root / f"cam{seed}.mp4", ClipSpec(frame_count=50, cuts=(10 + 7 * seed,), seed=30 + seed))
+    data = (root / "cam0.mp4").read_bytes()
+    (root / "cut-short.mp4").write_bytes(data[: len(data) // 3])
+    code, said = index(str(root), "--task", "shots", "--store", str(tmp_path / "local.sqlite3"))
+    assert code == 0, said
+    code, said = index(str(root), "--task", "shots", "--store", str(tmp_path / "ray.sqlite3"), "--cluster", "auto")
+    assert code == 0, said
+    assert "indexed 4 files" in said and "cut-short.mp4" in said
+    local, on_ray = moment_ids(tmp_path / "local.sqlite3"), moment_ids(tmp_path / "ray.sqlite3")
+    assert on_ray == local and len({row[0] for row in local}) == 4
+
+
+@pytest.mark.parametrize("address", ["ray://127.0.0.1:1", "127.0.0.1:1", "http://head:10001"])
+def test_an_unknown_ray_address_gets_one_line_and_exit_1(tmp_path: Path, address: str) -> None:
+    code, said = index(str(tmp_path), "--store", str(tmp_path / "s.sqlite3"), "--cluster", address)
+    assert code == 1 and said.strip().count("\n") == 0
+    assert ("cannot reach the Ray cluster" in said) or ("write auto" in said)
+
+
+def test_paths_are_mapped_at_folder_boundaries() -> None:
+    mapping = {"/Volumes/footage": "/mnt/footage", "/Volumes/footage/2024": "/srv/2024"}
+    assert map_path("/Volumes/footage/a.mp4", mapping) == "/mnt/footage/a.mp4"
+    assert map_path("/Volumes/footage/2024/b.mp4", mapping) == "/srv/2024/b.mp4"
+    assert map_path("/Volumes/footage-old/c.mp4", mapping) == "/Volumes/footage-old/c.mp4"
