@@ -17,11 +17,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reelmark.core.library.clock import RecordingStart, moment_clock
+from reelmark.core.library.scan import FoundFile
 from reelmark.core.results import Analysis, Moment
 from reelmark.core.store import Store
 from reelmark.core.times import time_to_json
@@ -37,16 +39,6 @@ class KnownFile:
     config: str
     state: str
     error: str
-
-
-@dataclass(frozen=True)
-class FilePath:
-    root: str
-    relative: str
-
-    @property
-    def path(self) -> str:
-        return f"{self.root.rstrip('/')}/{self.relative}" if self.relative else self.root
 
 
 def moment_text(moment: Moment) -> str:
@@ -92,9 +84,9 @@ class Catalog:
             paths = db.execute("SELECT COUNT(*) FROM library_paths").fetchone()[0]
         return {"files": files.get(ANALYSED, 0), "failed": files.get(FAILED, 0), "moments": moments, "paths": paths}
 
-    def paths_of(self, fingerprints: Iterable[str]) -> dict[str, list[FilePath]]:
+    def paths_of(self, fingerprints: Iterable[str]) -> dict[str, list[FoundFile]]:
         wanted = list(dict.fromkeys(fingerprints))
-        found: dict[str, list[FilePath]] = {fingerprint: [] for fingerprint in wanted}
+        found: dict[str, list[FoundFile]] = {fingerprint: [] for fingerprint in wanted}
         with self.store.transaction() as db:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
@@ -103,7 +95,7 @@ class Catalog:
                     f"({', '.join('?' * len(chunk))}) ORDER BY root, relative", chunk,
                 ).fetchall()  # fmt: skip
                 for fingerprint, root, relative in rows:
-                    found[fingerprint].append(FilePath(root, relative))
+                    found[fingerprint].append(FoundFile(Path(root), relative))
         return found
 
     def analysis(self, fingerprint: str) -> Analysis | None:
@@ -192,7 +184,7 @@ def fingerprints_under(catalog: Catalog, folders: Sequence[str]) -> set[str]:
     found: set[str] = set()
     with catalog.store.transaction() as db:
         for fingerprint, root, relative in db.execute("SELECT fingerprint, root, relative FROM library_paths"):
-            if is_under(FilePath(root, relative).path, folders):
+            if is_under(str(FoundFile(Path(root), relative).path), folders):
                 found.add(fingerprint)
     return found
 

@@ -180,8 +180,7 @@ def _plan(files: Iterable[FoundFile], key: str, catalog: Catalog, summary: Index
 
 
 def _path_known(catalog: Catalog, found: FoundFile, content: str) -> bool:
-    return any(path.root == str(found.root) and path.relative == found.relative
-               for path in catalog.paths_of([content])[content])  # fmt: skip
+    return found in catalog.paths_of([content])[content]
 
 
 def _record_paths(catalog: Catalog, item: WorkItem) -> None:
