@@ -270,11 +270,12 @@ class Store:
             self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """The connection inside BEGIN IMMEDIATE … COMMIT (rolled back on error), for modules that keep their own
-        tables here (the library): all of a change lands, or none of it, even under kill -9."""
+        tables here (the library): all of a change lands, or none of it, even under kill -9. `write=False` reads
+        one consistent snapshot without taking the write lock (WAL: readers never block the writer)."""
         with self._using() as db:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield db
             except BaseException:

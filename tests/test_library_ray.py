@@ -3,13 +3,16 @@ same store content (moment ids) as a local run, and reports a file that fails.""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from reelmark.core.cli import cli
+from reelmark.core.library.analyse import analyse_file
 from reelmark.core.library.ray_runner import map_path
 from reelmark.core.media.synthetic import ClipSpec, write_clip
 
@@ -61,3 +64,27 @@ def test_paths_are_mapped_at_folder_boundaries() -> None:
     assert map_path("/Volumes/footage/a.mp4", mapping) == "/mnt/footage/a.mp4"
     assert map_path("/Volumes/footage/2024/b.mp4", mapping) == "/srv/2024/b.mp4"
     assert map_path("/Volumes/footage-old/c.mp4", mapping) == "/Volumes/footage-old/c.mp4"
+
+
+def crash_on_purpose(path: str, config):  # noqa: ANN001, ANN201 - runs on a Ray worker
+    """The analysis, except that a file named crash*.mp4 kills its worker process, as an out-of-memory kill would."""
+    if Path(path).name.startswith("crash"):
+        os._exit(1)
+    return analyse_file(path, config)
+
+
+def test_a_worker_that_dies_is_retried_then_reported_and_the_rest_goes_on(local_cluster, tmp_path: Path,
+                                                                           monkeypatch) -> None:  # fmt: skip
+    from ray import cloudpickle
+
+    from reelmark.core.library import ray_runner as runner_module
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
+    monkeypatch.setattr(runner_module, "analyse_file", crash_on_purpose)
+    root = tmp_path / "cams"
+    write_clip(root / "fine.mp4", ClipSpec(frame_count=30, cuts=(12,), seed=41))
+    write_clip(root / "crash.mp4", ClipSpec(frame_count=30, cuts=(14,), seed=42))
+    code, said = index(str(root), "--task", "shots", "--store", str(tmp_path / "s.sqlite3"), "--cluster", "auto")
+    assert code == 0, said
+    assert "indexed 1 file " in said
+    assert f"crash.mp4: the Ray worker analysing it died {runner_module.MAX_RETRIES + 1} times" in said

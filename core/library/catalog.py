@@ -62,7 +62,7 @@ class Catalog:
     # --- reading ----------------------------------------------------------------------------------------------
 
     def known(self, fingerprint: str) -> KnownFile | None:
-        with self.store.transaction() as db:
+        with self.store.transaction(write=False) as db:
             row = db.execute("SELECT fingerprint, config, state, error FROM library_files WHERE fingerprint = ?",
                              (fingerprint,)).fetchone()  # fmt: skip
         return None if row is None else KnownFile(*row)
@@ -70,7 +70,7 @@ class Catalog:
     def path_fingerprint(self, root: str, relative: str, size: int, mtime_ns: int) -> str | None:
         """The fingerprint recorded for this path, if the file's size and modification time are unchanged (then
         its bytes are taken as unchanged too, and it is not read again)."""
-        with self.store.transaction() as db:
+        with self.store.transaction(write=False) as db:
             row = db.execute(
                 "SELECT fingerprint FROM library_paths WHERE root = ? AND relative = ? AND size = ? AND mtime_ns = ?",
                 (root, relative, size, mtime_ns),
@@ -78,7 +78,7 @@ class Catalog:
         return None if row is None else row[0]
 
     def counts(self) -> dict[str, int]:
-        with self.store.transaction() as db:
+        with self.store.transaction(write=False) as db:
             files = dict(db.execute("SELECT state, COUNT(*) FROM library_files GROUP BY state").fetchall())
             moments = db.execute("SELECT COUNT(*) FROM library_moments").fetchone()[0]
             paths = db.execute("SELECT COUNT(*) FROM library_paths").fetchone()[0]
@@ -87,7 +87,7 @@ class Catalog:
     def paths_of(self, fingerprints: Iterable[str]) -> dict[str, list[FoundFile]]:
         wanted = list(dict.fromkeys(fingerprints))
         found: dict[str, list[FoundFile]] = {fingerprint: [] for fingerprint in wanted}
-        with self.store.transaction() as db:
+        with self.store.transaction(write=False) as db:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
                 rows = db.execute(
@@ -99,14 +99,10 @@ class Catalog:
         return found
 
     def analysis(self, fingerprint: str) -> Analysis | None:
-        with self.store.transaction() as db:
+        with self.store.transaction(write=False) as db:
             row = db.execute("SELECT analysis_json FROM library_files WHERE fingerprint = ? AND state = ?",
                              (fingerprint, ANALYSED)).fetchone()  # fmt: skip
         return None if row is None or row[0] is None else Analysis.from_json(row[0])
-
-    def texts_missing_embeddings(self) -> list[tuple[int, str]]:
-        with self.store.transaction() as db:
-            return db.execute("SELECT id, text FROM library_texts WHERE embedding IS NULL").fetchall()
 
     # --- writing ----------------------------------------------------------------------------------------------
 
@@ -151,7 +147,7 @@ class Catalog:
         return len(analysis.moments)
 
     def _unknown_texts(self, texts: set[str]) -> list[str]:
-        with self.store.transaction() as db:
+        with self.store.transaction(write=False) as db:
             known = set(_text_ids(db, texts))
         return sorted(texts - known)
 
@@ -182,7 +178,7 @@ def _moment_row(fingerprint: str, moment: Moment, start: RecordingStart, text_id
 def fingerprints_under(catalog: Catalog, folders: Sequence[str]) -> set[str]:
     """The fingerprints of files seen under any of `folders` (absolute, resolved)."""
     found: set[str] = set()
-    with catalog.store.transaction() as db:
+    with catalog.store.transaction(write=False) as db:
         for fingerprint, root, relative in db.execute("SELECT fingerprint, root, relative FROM library_paths"):
             if is_under(str(FoundFile(Path(root), relative).path), folders):
                 found.add(fingerprint)

@@ -1,7 +1,7 @@
 """Library benchmark: index throughput (local and on a 2-worker local Ray cluster), search latency at 10k, 100k and
 1M moments, and the store's size per 1k moments.
 
-1. Index: `--clips` generated clips (`--clip-seconds` each, 320x180 25 fps, a cut in each) indexed with the
+1. Index: `--clips` generated clips (`--clip-seconds` each, 640x360 25 fps with grain, a cut in each) indexed with the
    signals engine's shots task, first in this process, then on a local Ray cluster of 2 CPUs (ray.init, loopback;
    the cluster's start-up and the MiniLM model's load are not counted). Figures: media hours per wall hour; and whether both stores hold the
    same moment ids.
@@ -49,7 +49,8 @@ def index_throughput(folder: Path, clips: int, seconds: int, use_ray: bool) -> d
     media = folder / "media"
     for seed in range(clips):
         frames = seconds * 25
-        write_clip(media / f"clip{seed:02d}.mp4", ClipSpec(frame_count=frames, cuts=(frames // 3 + seed,), seed=seed))
+        write_clip(media / f"clip{seed:02d}.mp4", ClipSpec(width=640, height=360, frame_count=frames, grain=4.0,
+                                                            cuts=(frames // 3 + seed,), seed=seed))  # fmt: skip
     config = IndexConfig("signals", ("shots",))
     embed(["load the model before either run is timed"])
     results: dict[str, object] = {}
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--clips", type=int, default=6)
-    parser.add_argument("--clip-seconds", type=int, default=8)
+    parser.add_argument("--clip-seconds", type=int, default=20)
     parser.add_argument("--no-ray", action="store_true", help="Skip the Ray run (when Ray is not installed).")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reelmark-bench-library-") as folder:
