@@ -11,8 +11,11 @@ FORMATS = {
     "fcp7xml": ".xml",
     "edl": ".edl",
     "fcpxml": ".fcpxml",
+    "srt": ".srt",
+    "vtt": ".vtt",
 }
-"""Every output format by name, with its file extension; `json` is the analysis itself (the results model)."""
+"""Every output format by name, with its file extension; `json` is the analysis itself (the results model); `srt`
+and `vtt` are subtitles of its speech (`reelmark.bridge.subtitles`)."""
 TIMELINE_KINDS = ("analysis", "highlights", "segments")
 """What timeline an analysis becomes: the source clip with markers, the highlight reel, the split segments."""
 

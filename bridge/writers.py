@@ -20,6 +20,7 @@ from reelmark.bridge.colours import COLOURS
 from reelmark.bridge.formats import FORMATS
 from reelmark.bridge.markers import id_tag, reelmark_id
 from reelmark.bridge.resolve_shape import to_resolve_shape
+from reelmark.bridge.subtitles import SUBTITLE_FORMATS, render_subtitles
 from reelmark.bridge.timelines import TIMELINES
 from reelmark.bridge.edl import patch_locators, with_frame_code_mode
 from reelmark.bridge.rates import conform_rate, conform_timeline
@@ -252,6 +253,8 @@ def render(analysis: Analysis, fmt: str, timeline: str = "analysis") -> bytes:
     """The file contents of `analysis` in `fmt`; `timeline` picks the source clip, the highlight reel or segments."""
     if fmt == "json":
         return (analysis.to_json() + "\n").encode("utf-8")
+    if fmt in SUBTITLE_FORMATS:
+        return render_subtitles(analysis, fmt).encode("utf-8")
     if fmt not in TARGETS:
         raise InvalidRequestError(_unknown_format(fmt, FORMATS))
     if timeline not in TIMELINES:
