@@ -30,10 +30,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.results import Analysis, MomentKind
+
+if TYPE_CHECKING:
+    from reelmark.bridge.formats import Format
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -46,7 +49,6 @@ FALLBACK_RATE = Fraction(25)
 PAUSE_BREAK_S = Fraction(7, 10)
 """A silence this long between words ends a cue: the next words are a new thought."""
 SENTENCE_ENDS = (".", "?", "!", "…")
-SUBTITLE_FORMATS = ("srt", "vtt")
 
 
 class TimedWord(Protocol):
@@ -238,6 +240,16 @@ def analysis_words(analysis: Analysis) -> list[TimedWord]:
         (word for moment in analysis.of_kind(MomentKind.SPEECH) for word in getattr(moment, "words", ())),
         key=lambda word: word.start,
     )
+
+
+def write_subtitle_file(analysis: Analysis, fmt: Format, timeline: str = "analysis") -> bytes:
+    """The `srt` / `vtt` formats' writer (`bridge.formats`): subtitles are in media time, so `timeline` must be
+    the source clip's."""
+    if timeline != "analysis":
+        raise InvalidRequestError(
+            f"{fmt.name} subtitles follow the source clip's time; export them with --timeline analysis"
+        )
+    return render_subtitles(analysis, fmt.name).encode("utf-8")
 
 
 def render_subtitles(analysis: Analysis, fmt: str) -> str:
