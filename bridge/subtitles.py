@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from reelmark.core.errors import InvalidRequestError
-from reelmark.core.results import Analysis, MomentKind
+from reelmark.core.results import Analysis, MomentKind, Word
 
 if TYPE_CHECKING:
     from reelmark.bridge.formats import Format
@@ -49,17 +49,6 @@ FALLBACK_RATE = Fraction(25)
 PAUSE_BREAK_S = Fraction(7, 10)
 """A silence this long between words ends a cue: the next words are a new thought."""
 SENTENCE_ENDS = (".", "?", "!", "…")
-
-
-class TimedWord(Protocol):
-    """What a cue needs of a word: its text and when it is said (a `reelmark.core.results.Word`)."""
-
-    @property
-    def start(self) -> Fraction: ...
-    @property
-    def end(self) -> Fraction: ...
-    @property
-    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -88,15 +77,15 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip("\"'”’)»").endswith(SENTENCE_ENDS)
 
 
-def _cut_between(cuts: Sequence[Fraction], previous: TimedWord, word: TimedWord) -> bool:
+def _cut_between(cuts: Sequence[Fraction], previous: Word, word: Word) -> bool:
     """Whether a cut lies between the middles of two consecutive words: each cut belongs to one word boundary."""
     index = bisect.bisect_left(cuts, (previous.start + previous.end) / 2)
     return index < len(cuts) and cuts[index] < (word.start + word.end) / 2
 
 
-def group_words(words: Sequence[TimedWord], cuts: Sequence[Fraction] = ()) -> list[list[TimedWord]]:
+def group_words(words: Sequence[Word], cuts: Sequence[Fraction] = ()) -> list[list[Word]]:
     """Words in cue-sized groups by the grouping rules of the module docstring."""
-    groups: list[list[TimedWord]] = []
+    groups: list[list[Word]] = []
     for word in words:
         current = groups[-1] if groups else None
         if current is not None:
@@ -141,10 +130,10 @@ def _onto_cuts(start: Fraction, end: Fraction, cuts: Sequence[Fraction]) -> tupl
     return start, end
 
 
-def build_cues(words: Iterable[TimedWord], cuts: Iterable[Fraction] = (), rate: Fraction | None = None) -> list[SubtitleCue]:
+def build_cues(words: Iterable[Word], cuts: Iterable[Fraction] = (), rate: Fraction | None = None) -> list[SubtitleCue]:
     """Cues for `words` (in time order) that follow every rule of the module docstring; `cuts` are shot cut times."""
     ordered = sorted((word for word in words if word.text.strip()), key=lambda word: word.start)
-    cleaned = [_Plain(word.start, word.end, word.text.strip()) for word in ordered]
+    cleaned = [replace(word, text=word.text.strip()) for word in ordered]
     cut_times = sorted(set(cuts))
     gap = MIN_GAP_FRAMES / (rate or FALLBACK_RATE)
     groups = group_words(cleaned, cut_times)
@@ -194,13 +183,6 @@ def _nearest_valid(
     return start, max(start, min(end, latest) if latest is not None else end)
 
 
-@dataclass(frozen=True)
-class _Plain:
-    start: Fraction
-    end: Fraction
-    text: str
-
-
 def _timedelta(seconds: Fraction) -> timedelta:
     return timedelta(milliseconds=round(seconds * 1000))
 
@@ -234,10 +216,10 @@ def analysis_cuts(analysis: Analysis) -> list[Fraction]:
     return sorted(times)
 
 
-def analysis_words(analysis: Analysis) -> list[TimedWord]:
+def analysis_words(analysis: Analysis) -> list[Word]:
     """The words of every speech moment, in time order."""
     return sorted(
-        (word for moment in analysis.of_kind(MomentKind.SPEECH) for word in getattr(moment, "words", ())),
+        (word for moment in analysis.of_kind(MomentKind.SPEECH) for word in moment.words),
         key=lambda word: word.start,
     )
 

@@ -7,7 +7,6 @@ with random shot cuts, and on the hand-made cases each rule is about.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
 
@@ -27,6 +26,7 @@ from reelmark.bridge.subtitles import (
     write_srt,
     write_vtt,
 )
+from reelmark.core.results import Word as W
 
 TEXT = (
     "So welcome back to the show. Today we talk about the new workflow for customer records, which changed "
@@ -35,13 +35,6 @@ TEXT = (
     "a small team that moved over last month and never looked back, honestly."
 ).split()
 RATES = (Fraction(25), Fraction(30000, 1001))
-
-
-@dataclass(frozen=True)
-class W:
-    start: Fraction
-    end: Fraction
-    text: str
 
 
 def speech(seed: int, words: list[str] = TEXT) -> list[W]:
