@@ -5,7 +5,7 @@ first word and ends with its last. The rules, in the order they are applied:
 
 - Grouping. A cue takes words in order and closes before a word when the text would no longer fit
   `MAX_LINES` lines of `MAX_LINE_CHARS` characters, when the cue would last more than `MAX_CUE_S`, after a
-  sentence end (`.`, `?`, `!`, `…`), at a pause of at least `PAUSE_BREAK_S` between words, and where a shot cut
+  sentence end (`.`, `?`, `!`, `…`), at a pause of at least `LONG_PAUSE_S` between words (`core.utterances`), and where a shot cut
   lies between two words' middles (a new picture, a new cue); these last three only once the cue has run
   `MIN_CUE_S` + `CUT_SNAP_S`, so a short sentence ("Right.") joins the next rather than flashing alone, with
   room left to move its ends onto a cut. The 42 characters and 2
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.results import Analysis, MomentKind, Word
+from reelmark.core.utterances import LONG_PAUSE_S, ends_sentence
 
 if TYPE_CHECKING:
     from reelmark.bridge.formats import Format
@@ -46,9 +47,6 @@ CUT_SNAP_S = Fraction(1, 2)
 MIN_GAP_FRAMES = 2
 FALLBACK_RATE = Fraction(25)
 """Frames per second for the gap when the media has no video (the EBU's 25 fps)."""
-PAUSE_BREAK_S = Fraction(7, 10)
-"""A silence this long between words ends a cue: the next words are a new thought."""
-SENTENCE_ENDS = (".", "?", "!", "…")
 
 
 @dataclass(frozen=True)
@@ -73,10 +71,6 @@ def layout_lines(words: Sequence[str]) -> tuple[str, ...] | None:
     return best
 
 
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip("\"'”’)»").endswith(SENTENCE_ENDS)
-
-
 def _cut_between(cuts: Sequence[Fraction], previous: Word, word: Word) -> bool:
     """Whether a cut lies between the middles of two consecutive words: each cut belongs to one word boundary."""
     index = bisect.bisect_left(cuts, (previous.start + previous.end) / 2)
@@ -92,8 +86,8 @@ def group_words(words: Sequence[Word], cuts: Sequence[Fraction] = ()) -> list[li
             previous = current[-1]
             fits = layout_lines([w.text for w in current] + [word.text]) is not None
             soft_break = word.start - current[0].start >= MIN_CUE_S + CUT_SNAP_S and (
-                _ends_sentence(previous.text)
-                or word.start - previous.end >= PAUSE_BREAK_S
+                ends_sentence(previous.text)
+                or word.start - previous.end >= LONG_PAUSE_S
                 or _cut_between(cuts, previous, word)
             )
             if fits and word.end - current[0].start <= MAX_CUE_S and not soft_break:

@@ -101,14 +101,14 @@ def _model() -> SentenceTransformer:
 
 
 @lru_cache(maxsize=8)
-def _embed(texts: tuple[str, ...]) -> np.ndarray:
+def embed(texts: tuple[str, ...]) -> np.ndarray:
     """Unit-length embeddings, cached: grounding searches the same cues once per `says:` query."""
     return _model().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
 
 
 def _similarities(cues: Sequence[Cue], queries: Sequence[str]) -> np.ndarray:
     """Cosine similarity, queries × cues."""
-    return _embed(tuple(queries)) @ _embed(tuple(" ".join(cue.text.split()) for cue in cues)).T
+    return embed(tuple(queries)) @ embed(tuple(" ".join(cue.text.split()) for cue in cues)).T
 
 
 @dataclass(frozen=True)
