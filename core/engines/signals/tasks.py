@@ -61,6 +61,7 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec("split", f"{_HERE}:split", frozenset({"video", "audio"})),
         TaskSpec("reframe", f"{_HERE}:reframe", frozenset({"video", "people"})),
         TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), needs_query=True, needs_video=False),
+        TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", needs_video=False),
         TaskSpec("ground", f"{_HERE}:ground", frozenset({"video", "people", "audio", "cues"}), uses=("activity",),
                  needs_query=True, needs_video=False),  # fmt: skip
     )
