@@ -13,7 +13,7 @@ from typing import Literal
 
 from reelmark.core.results import TimeSpan, Word
 
-SENTENCE_ENDS = (".", "?", "!", "…")
+SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 LONG_PAUSE_S = Fraction(7, 10)
 """A silence this long between two words is a pause a listener hears as a break (longer than the 0.2–0.5 s gaps
 between phrases of fluent speech), so it may end a cue or a segment even mid-sentence."""

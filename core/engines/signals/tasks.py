@@ -66,6 +66,7 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec("reframe", f"{_HERE}:reframe", frozenset({"video", "people"})),
         TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), after=_SPOKEN, needs_query=True,
                  needs_video=False),  # fmt: skip
+        TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", needs_video=False),
         TaskSpec("ground", f"{_HERE}:ground", frozenset({"video", "people", "audio", "cues"}), uses=("activity",),
                  after=_SPOKEN, needs_query=True, needs_video=False),  # fmt: skip
     )
