@@ -14,7 +14,7 @@ import pytest
 from reelmark.core.engines.signals import tasks
 from reelmark.core.engines.signals.context import SignalsContext, SignalsParams
 from reelmark.core.engines.signals.grounding import ground
-from reelmark.core.engines.signals.tasks import TASKS, TaskSpec, run_order
+from reelmark.core.engines.signals.tasks import run_order
 from reelmark.core.media import probe
 from reelmark.core.media.subtitles import Cue
 from reelmark.core.media.synthetic import AudioSegment, ClipSpec, write_clip
@@ -89,8 +89,7 @@ def test_nothing_to_search_says_how_to_transcribe(info: MediaInfo) -> None:
     assert "--task transcribe" in (ground(ctx, "says: plan")[1] or "")
 
 
-def test_transcription_runs_before_the_tasks_that_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(TASKS, "transcribe", TaskSpec("transcribe", "unused:run", frozenset({"audio"}), needs_video=False))
+def test_transcription_runs_before_the_tasks_that_read_it() -> None:
     assert run_order(("transcript", "transcribe")) == ("transcribe", "transcript")
     assert run_order(("split", "highlights", "transcribe")) == ("transcribe", "split", "highlights")
     assert run_order(("transcript",)) == ("transcript",), "never run for it: transcription needs a model"
