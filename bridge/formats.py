@@ -78,7 +78,8 @@ FORMATS: dict[str, Format] = {
                _TIMELINE, timeline_writer=f"{_WRITERS}:write_edl", readable=True),  # fmt: skip
         Format("fcpxml", (".fcpxml",), "Final Cut Pro XML",
                "markers with range and name; three colours, no comment or reframe paths",
-               _TIMELINE, timeline_writer=f"{_WRITERS}:write_fcpxml", readable=True),  # fmt: skip
+               _TIMELINE | {"subtitles"}, writer="reelmark.bridge.fcpxml_captions:write_fcpxml_file",
+               timeline_writer=f"{_WRITERS}:write_fcpxml", readable=True),  # fmt: skip
         Format("srt", (".srt",), "SubRip subtitles of the speech", "transcribed words as subtitle cues only",
                frozenset({"subtitles"}), writer="reelmark.bridge.subtitles:write_subtitle_file"),  # fmt: skip
         Format("vtt", (".vtt",), "WebVTT subtitles of the speech", "transcribed words as subtitle cues only",

@@ -40,8 +40,8 @@ __all__ = ["start_daemon"]  # a fixture, imported for pytest
 REELMARK = Path(sys.executable).with_name("reelmark")
 TASKS = (Task.SHOTS, Task.HIGHLIGHTS, Task.SPLIT)
 MEDIA = sorted(CORPUS_MEDIA.glob("*")) if CORPUS_MEDIA.is_dir() else []
-MARKER_FORMATS = [name for name, record in FORMATS.items() if "subtitles" not in record.holds]
-"""Every format but subtitles, which hold speech only (tests/test_subtitles_out.py covers them)."""
+MARKER_FORMATS = [name for name, record in FORMATS.items() if record.holds & {"analysis", "markers"}]
+"""Every format but the subtitle files, which hold speech only (tests/test_subtitles_out.py covers them)."""
 
 
 @pytest.fixture(scope="module")

@@ -158,3 +158,58 @@ def test_vtt_output_parses_with_webvtt_py(seed: int) -> None:
     assert [caption.lines for caption in parsed] == [list(cue.lines) for cue in cues]
     for caption, cue in zip(parsed, cues, strict=True):
         assert abs(Fraction(caption.start_in_seconds) + Fraction(int(caption.start[-3:]), 1000) - cue.start) <= Fraction(1, 1000)
+
+
+@pytest.fixture()
+def spoken_analysis(tmp_path):
+    from datetime import datetime, timezone
+
+    from reelmark.core.media import fingerprint, probe
+    from reelmark.core.media.synthetic import ClipSpec, write_clip
+    from reelmark.core.results import Analysis, EngineRef, MediaRef, Moment, MomentKind, TimeSpan
+
+    clip = write_clip(tmp_path / "talk.mov", ClipSpec(frame_count=150, timecode="01:00:00:00"))
+    words = speech(3, TEXT[:18])
+    moments = [Moment(MomentKind.SPEECH, TimeSpan(words[0].start, words[-1].end), text=" ".join(w.text for w in words), words=tuple(words))]
+    return Analysis(MediaRef(str(clip.path), fingerprint(clip.path), probe(clip.path)), EngineRef("signals", "0.1.0"),
+                    tuple(moments), datetime(2026, 12, 5, tzinfo=timezone.utc))  # fmt: skip
+
+
+def test_export_writes_srt_and_vtt_through_the_format_table(spoken_analysis, tmp_path) -> None:
+    from reelmark.bridge.writers import render
+    from reelmark.core.errors import InvalidRequestError
+
+    parsed = list(srt.parse(render(spoken_analysis, "srt").decode("utf-8")))
+    captions = webvtt.from_string(render(spoken_analysis, "vtt").decode("utf-8"))
+    assert parsed and len(parsed) == len(captions)
+    assert " ".join(item.content.replace("\n", " ") for item in parsed) == spoken_analysis.moments[0].text
+    with pytest.raises(InvalidRequestError, match="--timeline analysis"):
+        render(spoken_analysis, "srt", "highlights")
+    with pytest.raises(InvalidRequestError, match="--task transcribe"):
+        render(spoken_analysis.with_moments([]), "vtt")
+
+
+def test_fcpxml_carries_the_same_cues_as_captions_and_still_reads_back(spoken_analysis, tmp_path) -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    from reelmark.bridge.reading import read_timeline
+    from reelmark.bridge.writers import render
+
+    text = render(spoken_analysis, "fcpxml").decode("utf-8")
+    cues = list(srt.parse(render(spoken_analysis, "srt").decode("utf-8")))
+    tree = ElementTree.fromstring(text)
+    [clip] = [child for child in tree.iter("spine")][0]
+    captions = clip.findall("caption")
+    assert len(captions) == len(cues)
+    origin = Fraction(clip.get("start").rstrip("s"))
+    for caption, cue in zip(captions, cues, strict=True):
+        offset = Fraction(caption.get("offset").rstrip("s")) - origin
+        assert (offset * 25).denominator == 1, "on the 25 fps frame grid"
+        assert abs(offset - Fraction(cue.start.total_seconds()).limit_denominator(1000)) <= Fraction(1, 50)
+        assert caption.get("lane") == "1" and caption.get("role") == "SRT?captionFormat=SRT.en"
+        assert caption.find("text/text-style").text == cue.content
+    children = [child.tag for child in clip]
+    assert children.index("caption") < children.index("marker"), "anchored items before markers (the DTD's order)"
+    path = tmp_path / "talk.fcpxml"
+    path.write_text(text, encoding="utf-8")
+    assert len(read_timeline(path).timelines) == 1
