@@ -1,10 +1,10 @@
 """A generated podcast with planted key sentences, for the speech-aware editing tests and bench.
 
-espeak-ng (the Debian package) speaks each sentence to its own WAV; the sentences are joined with known silences
-under a picture of moving grain (a static two-shot would read as frozen picture), so every sentence's start and
-end are known exactly. The planted "key" sentences are a talk's main points about one subject (home solar power);
-the rest is what fills a podcast: greetings, asides, back-channel, off-topic stories. The filler is spoken louder
-(espeak's amplitude 170 against 100) so that loudness alone points at it: a highlight picker that does not listen
+espeak-ng (the Debian package) speaks each sentence (`speech_data.speak`, the speech tests' helper); the sentences
+are joined with known silences under the speech tests' moving picture (a static two-shot would read as frozen
+picture), so every sentence's start and end are known exactly. The planted "key" sentences are a talk's main points about one subject (home solar power);
+the rest is what fills a podcast: greetings, asides, back-channel, off-topic stories. The filler is made louder
+(`FILLER_GAIN`) so that loudness alone points at it: a highlight picker that does not listen
 to what is said picks the filler.
 
 Word times inside a sentence are spread over its sound in proportion to each word's length in characters (espeak
@@ -13,15 +13,12 @@ does not report word times); the sentence's own start and end are exact.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import wave
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
+from speech_data import RATE, _sound_bounds, espeak_available, speak, write_clip
 
 from reelmark.core.results import Moment, MomentKind, TimeSpan, Word
 
@@ -45,9 +42,9 @@ FILLER = (
     "My cousin just got a new bicycle, it is bright red!",
 )
 ORDER = ("F", "F", "K", "F", "F", "K", "F", "F", "K", "F", "K", "F")
-GAPS_S = (Fraction(7, 10), Fraction(9, 10), Fraction(11, 10))
-SAMPLE_RATE = 22050
-FPS = 10
+GAPS_S = (0.7, 0.9, 1.1)
+FILLER_GAIN = 1.7
+"""The filler is this much louder (about +4.6 dB)."""
 
 
 @dataclass(frozen=True)
@@ -60,17 +57,7 @@ class SpokenSentence:
 
 def espeak_missing() -> str | None:
     """Why the recording cannot be made here, or None."""
-    return None if shutil.which("espeak-ng") else "espeak-ng is not installed (Debian: apt-get install espeak-ng; .ci/run does)"
-
-
-def _speak(text: str, amplitude: int, folder: Path, index: int) -> np.ndarray:
-    path = folder / f"sentence-{index}.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-a", str(amplitude), "-w", str(path), text], check=True, timeout=60)
-    with wave.open(str(path)) as reader:
-        assert reader.getframerate() == SAMPLE_RATE and reader.getnchannels() == 1
-        samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype=np.int16)
-    sounding = np.flatnonzero(np.abs(samples) > 200)
-    return samples[sounding[0] : sounding[-1] + 1]
+    return None if espeak_available() else "espeak-ng is not installed (Debian: apt-get install espeak-ng; .ci/run does)"
 
 
 def _words(text: str, start: Fraction, end: Fraction) -> tuple[Word, ...]:
@@ -86,47 +73,25 @@ def _words(text: str, start: Fraction, end: Fraction) -> tuple[Word, ...]:
 
 
 def build_podcast(folder: Path) -> tuple[Path, list[SpokenSentence]]:
-    """The podcast file (`podcast.mkv`, H.264 + PCM) and its sentences, exactly timed."""
+    """The podcast file (`podcast.mp4`, the speech tests' picture and AAC sound) and its sentences, exactly timed."""
     keys, fillers = iter(KEY), iter(FILLER)
-    pieces: list[np.ndarray] = [np.zeros(SAMPLE_RATE, dtype=np.int16)]
+    pieces: list[np.ndarray] = [np.zeros(RATE, dtype=np.float32)]
     sentences: list[SpokenSentence] = []
-    time = Fraction(1)
+    position = RATE
     for index, kind in enumerate(ORDER):
         text = next(keys) if kind == "K" else next(fillers)
-        sound = _speak(text, 100 if kind == "K" else 170, folder, index)
-        end = time + Fraction(len(sound), SAMPLE_RATE)
-        sentences.append(SpokenSentence(TimeSpan(time, end), text, kind == "K", _words(text, time, end)))
-        gap = GAPS_S[index % len(GAPS_S)]
-        pieces += [sound, np.zeros(int(gap * SAMPLE_RATE), dtype=np.int16)]
-        time = end + Fraction(int(gap * SAMPLE_RATE), SAMPLE_RATE)
-    pieces.append(np.zeros(SAMPLE_RATE, dtype=np.int16))
-    audio = np.concatenate(pieces)
-    path = folder / "podcast.mkv"
-    _mux(path, audio)
+        spoken = speak(text)
+        first, last = _sound_bounds(spoken)
+        sound = spoken[first:last] * (1.0 if kind == "K" else FILLER_GAIN)
+        start, end = Fraction(position, RATE), Fraction(position + len(sound), RATE)
+        sentences.append(SpokenSentence(TimeSpan(start, end), text, kind == "K", _words(text, start, end)))
+        gap = np.zeros(round(GAPS_S[index % len(GAPS_S)] * RATE), dtype=np.float32)
+        pieces += [sound, gap]
+        position += len(sound) + len(gap)
+    pieces.append(np.zeros(RATE, dtype=np.float32))
+    path = folder / "podcast.mp4"
+    write_clip(path, np.clip(np.concatenate(pieces), -1, 1))
     return path, sentences
-
-
-def _mux(path: Path, audio: np.ndarray) -> None:
-    rng = np.random.default_rng(16)
-    frames = int(len(audio) / SAMPLE_RATE * FPS)
-    with av.open(str(path), "w") as container:
-        video = container.add_stream("libx264", rate=FPS)
-        video.width, video.height, video.pix_fmt = 160, 96, "yuv420p"
-        sound = container.add_stream("pcm_s16le", rate=SAMPLE_RATE)
-        sound.layout = "mono"
-        for _ in range(frames):
-            grain = rng.normal(110, 12, (6, 10)).clip(0, 255).astype(np.uint8)
-            picture = np.repeat(np.repeat(grain, 16, axis=0), 16, axis=1)
-            frame = av.VideoFrame.from_ndarray(np.stack([picture] * 3, axis=-1), format="rgb24")
-            container.mux(video.encode(frame))
-        container.mux(video.encode())
-        block = SAMPLE_RATE // 10
-        for offset in range(0, len(audio), block):
-            chunk = av.AudioFrame.from_ndarray(audio[offset : offset + block].reshape(1, -1), format="s16", layout="mono")
-            chunk.sample_rate = SAMPLE_RATE
-            chunk.pts = offset
-            container.mux(sound.encode(chunk))
-        container.mux(sound.encode())
 
 
 def speech_moments(sentences: list[SpokenSentence]) -> list[Moment]:
