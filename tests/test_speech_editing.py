@@ -102,3 +102,39 @@ def test_breaks_and_utterances_follow_sentence_ends_and_long_pauses() -> None:
     words = [Word(F(0), F(1, 2), "Hi."), Word(F(6, 10), F(1), "So"), Word(F(2), F(5, 2), "anyway")]
     assert speech_breaks(words) == [(F(11, 20), "sentence"), (F(3, 2), "pause")]
     assert utterances(words) == [TimeSpan(F(0), F(1, 2)), TimeSpan(F(6, 10), F(1)), TimeSpan(F(2), F(5, 2))]
+
+
+HEARD: list[Moment] = []
+"""What the stand-in transcription returns (the podcast's sentences as speech moments)."""
+
+
+def stand_in_transcribe(context: SignalsContext, queries: tuple[str, ...]) -> list[Moment]:
+    """The `transcribe` task's place in the table, without a model: the real-model runs are the speech tests'."""
+    return list(HEARD)
+
+
+def test_one_analyze_call_transcribes_then_searches_splits_and_picks(podcast, tmp_path: Path, monkeypatch) -> None:
+    """The engine runs transcription first (task table order), and search, split and highlights read its words."""
+    from reelmark.core.engines.base import AnalysisRequest
+    from reelmark.core.engines.signals import SignalsEngine
+    from reelmark.core.engines.signals.tasks import TASKS, TaskSpec
+
+    ctx, sentences = podcast
+    HEARD[:] = speech_moments(sentences)
+    monkeypatch.setitem(TASKS, "transcribe", TaskSpec("transcribe", f"{__name__}:stand_in_transcribe", needs_video=False))
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("model.bin", "config.json"):  # the speech task's preflight looks for these files only
+        (model / name).write_bytes(b"")
+    request = AnalysisRequest(Path(ctx.info.path), ("transcript", "split", "transcribe"), queries=("home battery",),
+                              params={"model": str(model), "split_target_s": "10"})  # fmt: skip
+    analysis = SignalsEngine().analyze(request)
+    [match] = analysis.of_kind(MomentKind.MATCH)
+    battery = next(sentence for sentence in sentences if "battery" in sentence.text)
+    words = [word for word in battery.words if word.text in ("home", "battery")]
+    padding = F(SignalsParams().transcript_padding_s)
+    assert match.span == TimeSpan(words[0].start - padding, words[-1].end + padding)
+    spoken = [sentence.span for sentence in sentences]
+    for segment in analysis.of_kind(MomentKind.SEGMENT)[:-1]:
+        assert not any(span.start < segment.span.end < span.end for span in spoken)
+    assert len(analysis.of_kind(MomentKind.SPEECH)) == len(sentences)
