@@ -9,6 +9,7 @@ same run (the anchor). espeak-ng speaks the sentences; without it those tests sk
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -124,7 +125,7 @@ def test_json_and_language_note(tmp_path: Path, base_model: Path) -> None:
 @pytest.mark.parametrize(
     ("model", "message"),
     [
-        (None, "needs a Whisper model: pass --model PATH_OR_ID; get one with `reelmark models pull"),
+        (None, "needs a Whisper model: pass --model PATH_OR_ID, or fetch the default once with `reelmark models pull"),
         ("/nonexistent/whisper-small", "speech model folder /nonexistent/whisper-small does not exist"),
         ("Nobody/not-fetched-whisper", "is not on this machine; fetch it once with `reelmark models pull Nobody/not-fetched-whisper`"),
     ],
@@ -174,7 +175,8 @@ def test_the_cli_says_what_to_do_without_a_model(tmp_path: Path) -> None:
     from reelmark.core.media.synthetic import ClipSpec, write_clip
 
     clip = write_clip(tmp_path / "clip.mp4", ClipSpec(frame_count=10))
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}  # no default model fetched
     result = subprocess.run([str(REELMARK), "analyze", str(clip.path), "--task", "transcribe"], capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+                            text=True, timeout=120, env=env)  # fmt: skip
     assert result.returncode != 0
     assert "--task transcribe needs a Whisper model" in result.stderr and "Traceback" not in result.stderr
