@@ -22,6 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import speech_data  # noqa: E402
+from test_daemon_support import start_daemon  # noqa: E402,F401  (the fixture)
 from reelmark.core.engines import AnalysisRequest  # noqa: E402
 from reelmark.core.engines.registry import get_engine  # noqa: E402
 from reelmark.core.engines.speech import vad, whisper  # noqa: E402
@@ -180,3 +181,23 @@ def test_the_cli_says_what_to_do_without_a_model(tmp_path: Path) -> None:
                             text=True, timeout=120, env=env)  # fmt: skip
     assert result.returncode != 0
     assert "--task transcribe needs a Whisper model" in result.stderr and "Traceback" not in result.stderr
+
+
+@needs_espeak
+def test_the_daemon_carries_transcribe_like_any_task(start_daemon, tmp_path: Path, base_model: Path) -> None:
+    """Through the real gRPC daemon on loopback: words arrive over the wire; no model is FAILED_PRECONDITION."""
+    from reelmark.core.client import DaemonClient
+    from reelmark.core.daemon.errors import StatusError
+
+    clip = speech_data.make_talk(tmp_path / "daemon.mp4", speech_data.SENTENCES[:2])
+    daemon = start_daemon()
+    with DaemonClient(daemon.address) as client:
+        with pytest.raises(StatusError) as refused:
+            client.start(AnalysisRequest(clip.path, ("transcribe",), (), None, None, {"model": str(tmp_path / "absent")}))
+        assert refused.value.status == "FAILED_PRECONDITION" and "does not exist" in str(refused.value)
+        job = client.start(AnalysisRequest(clip.path, ("transcribe",), (), None, None, {"model": str(base_model)}))
+        final = list(client.watch(job.id))[-1]
+        analysis = client.analysis(final.job.analysis_id)
+    local = _transcribe(clip.path, base_model)
+    assert [m.words for m in analysis.of_kind(MomentKind.SPEECH)] == [m.words for m in local.of_kind(MomentKind.SPEECH)]
+    assert len(analysis.of_kind(MomentKind.SPEECH)) == 2
