@@ -36,7 +36,7 @@ Speech: Silero VAD (`reelmark.core.engines.speech.vad`, the model inside its MIT
 audio, scored in fixed runs of `vad.BLOCK_FRAMES` frames whatever the decode block size, so the spans do not
 depend on how the audio is cut. It replaced WebRTC's VAD plus a syllable-modulation check, measured by
 `tests/bench/speech.py` (README, "Speech"): on espeak speech both find the speech frames (precision/recall
-0.99/0.995 against 0.986/0.996), but under a noise bed at 10 dB SNR WebRTC's spans were all lost while Silero kept
+0.990/0.995 against 0.942/1.000), but under a noise bed at 10 dB SNR WebRTC's spans were all lost while Silero kept
 0.974/0.993, and WebRTC called generated applause speech throughout where Silero called none of it. Silence spans
 are then taken out (the VAD's hangover reaches into them) and what is shorter than `MIN_SPEECH_S` is dropped.
 """
