@@ -201,3 +201,21 @@ def test_the_daemon_carries_transcribe_like_any_task(start_daemon, tmp_path: Pat
     local = _transcribe(clip.path, base_model)
     assert [m.words for m in analysis.of_kind(MomentKind.SPEECH)] == [m.words for m in local.of_kind(MomentKind.SPEECH)]
     assert len(analysis.of_kind(MomentKind.SPEECH)) == 2
+
+
+@needs_espeak
+def test_a_cancelled_job_stops_inside_the_transcription(tmp_path: Path, base_model: Path) -> None:
+    """The engine checks between tasks; the stream checks at every block, so a long file stops mid-way."""
+    from reelmark.core.engines.base import AnalysisCancelled
+
+    clip = speech_data.make_talk(tmp_path / "cancel.mp4", speech_data.SENTENCES[:1], video=False)
+    request = AnalysisRequest(clip.path, ("transcribe",), (), None, None, {"model": str(base_model)})
+    checks: list[int] = []
+
+    def cancel_after_the_engine_check() -> bool:
+        checks.append(1)
+        return len(checks) > 1
+
+    with pytest.raises(AnalysisCancelled):
+        get_engine("signals").analyze(request, cancelled=cancel_after_the_engine_check)
+    assert len(checks) == 2

@@ -31,7 +31,7 @@ def transcribe(context: SignalsContext, queries: tuple[str, ...]) -> list[Moment
         context.diagnostics.append(f"transcribe: {context.info.path} has no audio stream, so there is nothing to transcribe")
         return []
     model = load_model(folder, *options.device_and_compute_type())
-    transcript = transcribe_stream(context.info, context.start, context.end, options, model)
+    transcript = transcribe_stream(context.info, context.start, context.end, options, model, context.cancelled)
     if options.model is None:
         context.diagnostics.append(f"transcribe: no model given, used the fetched default {DEFAULT_MODEL}")
     if not transcript.words:
