@@ -72,6 +72,7 @@ def analyze(
       reelmark analyze match.mp4 --task highlights --param highlight_count=3 -o reel.json
       reelmark analyze cam.mp4 --task ground --query person --query activity
       reelmark analyze talk.mp4 --task transcript --query "pricing"
+      reelmark analyze talk.mp4 --task transcribe --model Systran/faster-whisper-small  # word-timed speech
       reelmark analyze interview.mov -o interview.xml                 # FCP7 XML for Premiere Pro
       reelmark analyze interview.mov --format resolve-otio -o iv.otio # for DaVinci Resolve
       reelmark analyze match.mp4 --task highlights --timeline highlights -o reel.otio

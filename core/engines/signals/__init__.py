@@ -98,7 +98,7 @@ class SignalsEngine:
         inputs = set().union(*(task_table()[name].inputs for name in order))
         info = probe(request.media)
         analysed = analysed_range(info, request)
-        context = SignalsContext(info, analysed.start, analysed.end, params)
+        context = SignalsContext(info, analysed.start, analysed.end, params, cancelled=cancelled)
         needs_video = "video" in inputs and info.video is not None
         needs_audio = "audio" in inputs and bool(info.audio)
         stages = _Stages(progress, [name for name, wanted in (("video", needs_video), ("audio", needs_audio)) if wanted] + ["tasks"])

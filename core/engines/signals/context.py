@@ -7,6 +7,7 @@ the file again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -145,3 +146,5 @@ class SignalsContext:
     results: dict[str, list[Moment]] = field(default_factory=dict)
     """Each task's moments once it has run, by task name: what a task that `uses` another reads."""
     diagnostics: list[str] = field(default_factory=list)
+    cancelled: Callable[[], bool] | None = None
+    """The job's cancellation check, for tasks that run long on their own (transcription)."""

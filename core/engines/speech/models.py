@@ -17,7 +17,9 @@ from reelmark.core.errors import EngineUnavailableError
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-PULL_HINT = "get one with `reelmark models pull Systran/faster-whisper-small` (or any faster-whisper size)"
+DEFAULT_MODEL = "Systran/faster-whisper-small"
+"""Used when no model is given and it has been fetched: plugins and clients then need not name one."""
+PULL_HINT = f"get one with `reelmark models pull {DEFAULT_MODEL}` (or any faster-whisper size)"
 REQUIRED_FILES = ("model.bin", "config.json")
 
 
@@ -29,7 +31,13 @@ def model_folder(model: str | None) -> Path:
     """The folder holding `model`'s files, checked for the files CTranslate2 needs; no loading yet (cheap, for
     preflight)."""
     if not model:
-        raise EngineUnavailableError(f"--task transcribe needs a Whisper model: pass --model PATH_OR_ID; {PULL_HINT}")
+        try:
+            return model_folder(DEFAULT_MODEL)
+        except EngineUnavailableError:
+            raise EngineUnavailableError(
+                f"--task transcribe needs a Whisper model: pass --model PATH_OR_ID, or fetch the default once with "
+                f"`reelmark models pull {DEFAULT_MODEL}`"
+            ) from None
     if _looks_like_path(model):
         folder = Path(model).expanduser()
         if not folder.is_dir():

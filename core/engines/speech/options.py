@@ -19,7 +19,7 @@ SpeechVad = Literal["silero", "none"]
 class TranscribeOptions:
     model: str | None = None
     """Speech model for --task transcribe: a CTranslate2 Whisper folder, or a Hugging Face id fetched with
-    `reelmark models pull Systran/faster-whisper-small` (the CLI's --model sets it)."""
+    `reelmark models pull`; none uses Systran/faster-whisper-small when it has been fetched (--model sets it)."""
     language: str | None = None
     """Spoken language as a Whisper code (en, de, fr...); none detects it from the first speech."""
     beam_size: int = 5

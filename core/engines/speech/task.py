@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reelmark.core.engines.speech.models import load_model, model_folder
+from reelmark.core.engines.speech.models import DEFAULT_MODEL, load_model, model_folder
 from reelmark.core.engines.speech.options import TranscribeOptions
 
 if TYPE_CHECKING:
@@ -31,7 +31,9 @@ def transcribe(context: SignalsContext, queries: tuple[str, ...]) -> list[Moment
         context.diagnostics.append(f"transcribe: {context.info.path} has no audio stream, so there is nothing to transcribe")
         return []
     model = load_model(folder, *options.device_and_compute_type())
-    transcript = transcribe_stream(context.info, context.start, context.end, options, model)
+    transcript = transcribe_stream(context.info, context.start, context.end, options, model, context.cancelled)
+    if options.model is None:
+        context.diagnostics.append(f"transcribe: no model given, used the fetched default {DEFAULT_MODEL}")
     if not transcript.words:
         context.diagnostics.append("transcribe: no speech heard in the analysed range")
     elif options.language is None and transcript.language:

@@ -28,7 +28,7 @@ THRESHOLD = 0.5
 MIN_SPEECH_MS = 200
 MIN_SILENCE_MS = 300
 """Pauses shorter than this stay inside a span: a phrase's own pauses, never a gap between phrases of more."""
-PAD_MS = 60
+SEQUENCE_MODEL = "silero_vad_16k_sequence.onnx"
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,11 @@ class SpeechSpan:
 
 @functools.lru_cache(maxsize=1)
 def _model() -> Any:
-    from silero_vad import load_silero_vad
+    from importlib.resources import files
 
-    return load_silero_vad(sequence=True, max_frames=BLOCK_FRAMES)
+    from silero_vad.sequence_vad import SileroVADSequence
+
+    return SileroVADSequence(str(files("silero_vad.data") / SEQUENCE_MODEL), max_frames=BLOCK_FRAMES)
 
 
 def frame_probabilities(samples: np.ndarray) -> np.ndarray:

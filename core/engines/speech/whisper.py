@@ -33,9 +33,12 @@ if TYPE_CHECKING:
 RATE = vad.RATE
 WINDOW_S = 300
 BLOCK_S = 32
-PAD_S = 0.2
+PAD_S = 0.4
 SNAP_S = 0.35
 UNGATED_WINDOW_S = 30
+CONDITION_ON_PREVIOUS_TEXT = True
+"""Measured on the espeak set (tests/bench/speech.py): with the 0.4 s padding, conditioning on the previous text
+scores a lower WER than without, and silence inserted between the joined spans scores worse."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def _gate(samples: np.ndarray, origin: float, spans: list[vad.SpeechSpan], first
 def _recognise(audio: np.ndarray, chunks: list[_Chunk], options: TranscribeOptions, model: WhisperModel, transcript: Transcript) -> None:
     segments, info = model.transcribe(
         audio, language=transcript.language, beam_size=options.beam_size, word_timestamps=True, vad_filter=False,
-        condition_on_previous_text=False,
+        condition_on_previous_text=CONDITION_ON_PREVIOUS_TEXT,
     )  # fmt: skip
     if transcript.language is None:
         transcript.language = info.language  # detected once, then kept: one language per analysis
