@@ -218,6 +218,18 @@ def analysis_words(analysis: Analysis) -> list[Word]:
     )
 
 
+def subtitle_request_problem(holds: frozenset[str], tasks: Sequence[str], timeline: str) -> str | None:
+    """Why an analysis asked for with `tasks` cannot be written as a subtitle file (None when it can), so the CLI
+    says so before analysing rather than after."""
+    if holds != {"subtitles"}:
+        return None
+    if timeline != "analysis":
+        return "subtitles follow the source clip's time; write them with --timeline analysis"
+    if "transcribe" not in tasks:
+        return "subtitles need transcribed words: add --task transcribe"
+    return None
+
+
 def write_subtitle_file(analysis: Analysis, fmt: Format, timeline: str = "analysis") -> bytes:
     """The `srt` / `vtt` formats' writer (`bridge.formats`): subtitles are in media time, so `timeline` must be
     the source clip's."""

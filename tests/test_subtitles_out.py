@@ -213,3 +213,19 @@ def test_fcpxml_carries_the_same_cues_as_captions_and_still_reads_back(spoken_an
     path = tmp_path / "talk.fcpxml"
     path.write_text(text, encoding="utf-8")
     assert len(read_timeline(path).timelines) == 1
+
+
+def test_the_cli_refuses_subtitles_it_cannot_write_before_analysing(tmp_path) -> None:
+    """No transcribe task (or another timeline): one line, exit 1, no file, and no analysis run first."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    reelmark = Path(sys.executable).with_name("reelmark")
+    missing = tmp_path / "never-analysed.mp4"  # does not exist: a run that analysed first would say so instead
+    for extra in ([], ["--task", "transcribe", "--timeline", "highlights"]):
+        result = subprocess.run([str(reelmark), "analyze", str(missing), "--task", "shots", *extra, "-o", str(tmp_path / "x.srt")],
+                                capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert ("--task transcribe" if not extra else "--timeline analysis") in result.stderr
+        assert not (tmp_path / "x.srt").exists()
