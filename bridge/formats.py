@@ -4,8 +4,9 @@ Like OpenTimelineIO's adapter manifest, a record names where its writer lives ("
 the format holds and loses; `--format`'s choices, its help, the daemon's Export, the README's table and the tests
 all read this list. Every writer has one signature, `write(analysis, fmt, timeline) -> bytes`: formats built from
 an OTIO timeline share `writers.write_timeline_file`, which calls the record's `timeline_writer` (root → text), the
-function the round trip also uses. A new format is its writer plus one record here; another package adds one through the `reelmark.formats` entry-point group
-(`name = "package.module:RECORD"`, a `Format`), and a program can call `register_format`.
+function the round trip also uses. A new format is its writer plus one record here; another package adds one
+through the `reelmark.formats` entry-point group (`name = "package.module:RECORD"`, a `Format`), and a program
+can call `FORMATS.register`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from reelmark.core.plugins import load_installed
+from reelmark.core.plugins import PluginTable
 
 if TYPE_CHECKING:
     from reelmark.core.results import Analysis
@@ -59,46 +60,31 @@ class Format:
 
 _WRITERS = "reelmark.bridge.writers"
 _TIMELINE = frozenset({"markers", "timelines"})
-FORMATS: dict[str, Format] = {
-    record.name: record
-    for record in (
-        Format("json", (".json",), "the analysis itself (the results model)", "everything, exactly",
-               frozenset({"analysis"}), writer=f"{_WRITERS}:write_json"),  # fmt: skip
-        Format("otio", (".otio",), "OpenTimelineIO",
-               "everything: markers with range, colour, comment and metadata; reframe paths in clip metadata",
-               _TIMELINE, timeline_writer=f"{_WRITERS}:write_otio", readable=True),  # fmt: skip
-        Format("resolve-otio", (".otio",), "OTIO shaped for DaVinci Resolve",
-               "markers with range, colour (orange as Sand) and comment; Resolve reads no metadata",
-               _TIMELINE, timeline_writer=f"{_WRITERS}:write_resolve_otio"),  # fmt: skip
-        Format("fcp7xml", (".xml",), "FCP7 XML for Premiere Pro",
-               "markers with range, name, comment and Premiere's eight colours; no reframe paths",
-               _TIMELINE, timeline_writer=f"{_WRITERS}:write_fcp7xml", readable=True),  # fmt: skip
-        Format("edl", (".edl",), "CMX 3600 EDL",
-               "each marker's start frame, colour and upper-cased name only (no duration, comment or reframe paths)",
-               _TIMELINE, timeline_writer=f"{_WRITERS}:write_edl", readable=True),  # fmt: skip
-        Format("fcpxml", (".fcpxml",), "Final Cut Pro XML",
-               "markers with range and name; three colours, no comment or reframe paths",
-               _TIMELINE, timeline_writer=f"{_WRITERS}:write_fcpxml", readable=True),  # fmt: skip
-    )
-}
-"""Every output format by name; `json` is the analysis itself. Read it through `all_formats()`."""
-_installed_loaded = False
+FORMATS: PluginTable[Format] = PluginTable(ENTRY_POINT_GROUP, "format", (
+    Format("json", (".json",), "the analysis itself (the results model)", "everything, exactly",
+           frozenset({"analysis"}), writer=f"{_WRITERS}:write_json"),
+    Format("otio", (".otio",), "OpenTimelineIO",
+           "everything: markers with range, colour, comment and metadata; reframe paths in clip metadata",
+           _TIMELINE, timeline_writer=f"{_WRITERS}:write_otio", readable=True),
+    Format("resolve-otio", (".otio",), "OTIO shaped for DaVinci Resolve",
+           "markers with range, colour (orange as Sand) and comment; Resolve reads no metadata",
+           _TIMELINE, timeline_writer=f"{_WRITERS}:write_resolve_otio"),
+    Format("fcp7xml", (".xml",), "FCP7 XML for Premiere Pro",
+           "markers with range, name, comment and Premiere's eight colours; no reframe paths",
+           _TIMELINE, timeline_writer=f"{_WRITERS}:write_fcp7xml", readable=True),
+    Format("edl", (".edl",), "CMX 3600 EDL",
+           "each marker's start frame, colour and upper-cased name only (no duration, comment or reframe paths)",
+           _TIMELINE, timeline_writer=f"{_WRITERS}:write_edl", readable=True),
+    Format("fcpxml", (".fcpxml",), "Final Cut Pro XML",
+           "markers with range and name; three colours, no comment or reframe paths",
+           _TIMELINE, timeline_writer=f"{_WRITERS}:write_fcpxml", readable=True),
+))  # fmt: skip
+"""Every output format by name; `json` is the analysis itself. Read it through `all_formats()`, which adds the
+formats installed packages declare; `FORMATS.register` adds one in this process."""
 
 
-def register_format(record: Format) -> None:
-    """Add a format in this process (a plug-in's or a test's); a built-in name cannot be replaced."""
-    if record.name in FORMATS and FORMATS[record.name] != record:
-        raise ValueError(f"format {record.name!r} is already registered")
-    FORMATS[record.name] = record
-
-
-def all_formats() -> dict[str, Format]:
-    """`FORMATS` with the formats installed packages declare (`reelmark.core.plugins`), loaded on first use."""
-    global _installed_loaded
-    if not _installed_loaded:
-        _installed_loaded = True
-        load_installed(ENTRY_POINT_GROUP, register_format)
-    return FORMATS
+def all_formats() -> PluginTable[Format]:
+    return FORMATS.with_installed()
 
 
 def timeline_formats() -> list[str]:

@@ -111,6 +111,7 @@ toy-midpoint = toy_reelmark:MIDPOINT
 
 [reelmark.formats]
 toy-csv = toy_reelmark:CSV
+broken = toy_reelmark:NO_SUCH_FORMAT
 
 [reelmark.commands]
 toy-hello = toy_reelmark:hello
@@ -144,6 +145,8 @@ def test_the_cli_offers_and_runs_a_plugin_engine_task_format_and_verb(plugin_env
     by_engine = reelmark(plugin_env, "analyze", str(clip.path), "--engine", "toy", "--param", "parts=4", "-o",
                          str(tmp_path / "parts.toycsv"))  # fmt: skip
     assert by_engine.returncode == 0, by_engine.stderr
+    assert "format plug-in broken (toy_reelmark:NO_SUCH_FORMAT) not loaded" in by_engine.stderr, \
+        "a broken plug-in is named, and the others still work"  # fmt: skip
     rows = list(csv.DictReader(io.StringIO((tmp_path / "parts.toycsv").read_text(encoding="utf-8"))))
     assert [row["label"] for row in rows] == ["toy 1", "toy 2", "toy 3", "toy 4"]
     assert float(rows[-1]["end_s"]) == pytest.approx(float(clip.duration), abs=1 / 25)

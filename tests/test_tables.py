@@ -126,3 +126,13 @@ def test_formats_come_from_one_list() -> None:
 def test_the_readme_has_a_row_for_every_format() -> None:
     rows = re.findall(r"^\| `([a-z0-9-]+)` \|", README.read_text(encoding="utf-8"), flags=re.MULTILINE)
     assert set(FORMATS) <= set(rows), f"formats without a README row: {sorted(set(FORMATS) - set(rows))}"
+
+
+def test_a_task_that_uses_an_unknown_task_or_takes_a_taken_name_is_refused() -> None:
+    from reelmark.core.engines.signals.tasks import TaskSpec
+
+    with pytest.raises(ValueError, match="uses unknown task"):
+        TASKS.register(TaskSpec("lonely", "nowhere:run", uses=("missing",)))
+    with pytest.raises(ValueError, match="signals task 'shots' is already registered"):
+        TASKS.register(TaskSpec("shots", "elsewhere:run"))
+    assert "lonely" not in TASKS and TASKS["shots"].run.endswith(":shots")

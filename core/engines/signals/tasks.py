@@ -7,7 +7,7 @@ query, and whether it is in the default set. The engine computes the union of th
 runs the tasks a chosen one uses first (their moments are returned only when they were asked for too), and
 loops over the table without naming a task. A new task is its module plus one row here; another package adds one
 through the `reelmark.signals.tasks` entry-point group (`name = "package.module:SPEC"`, a `TaskSpec`), and a
-program can call `register_task`.
+program can call `TASKS.register`.
 
 Inputs: `video` (cut scores, motion, background subtraction: `context.video`, `context.shots`), `people`
 (detector run during the video pass: `context.people`), `audio` (loudness, speech, silence: `context.audio`),
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reelmark.core.plugins import load_installed
+from reelmark.core.plugins import PluginTable
 
 if TYPE_CHECKING:
     from reelmark.core.engines.signals.context import SignalsContext
@@ -51,42 +51,30 @@ class TaskSpec:
 
 
 _HERE = "reelmark.core.engines.signals.tasks"
-TASKS: dict[str, TaskSpec] = {
-    spec.name: spec
-    for spec in (
-        TaskSpec("shots", f"{_HERE}:shots", frozenset({"video"}), default=True),
-        TaskSpec("people", f"{_HERE}:people", frozenset({"video", "people"}), default=True),
-        TaskSpec("activity", f"{_HERE}:activity", frozenset({"video"}), default=True),
-        TaskSpec("highlights", f"{_HERE}:highlights", frozenset({"video", "people", "audio"}), default=True),
-        TaskSpec("split", f"{_HERE}:split", frozenset({"video", "audio"})),
-        TaskSpec("reframe", f"{_HERE}:reframe", frozenset({"video", "people"})),
-        TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), needs_query=True, needs_video=False),
-        TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", needs_video=False),
-        TaskSpec("ground", f"{_HERE}:ground", frozenset({"video", "people", "audio", "cues"}), uses=("activity",),
-                 needs_query=True, needs_video=False),  # fmt: skip
-    )
-}
-"""Built-in tasks in the order their moments are listed; `register_task` appends. Read it through `task_table()`."""
-_installed_loaded = False
-
-
-def register_task(spec: TaskSpec) -> None:
-    """Add a task to the signals engine in this process (a plug-in's or a test's)."""
-    if spec.name in TASKS and TASKS[spec.name] != spec:
-        raise ValueError(f"signals task {spec.name!r} is already registered as {TASKS[spec.name].run}")
-    missing = [used for used in spec.uses if used not in TASKS]
+def _check_uses(spec: TaskSpec, table: dict[str, TaskSpec]) -> None:
+    missing = [used for used in spec.uses if used not in table]
     if missing:
         raise ValueError(f"signals task {spec.name!r} uses unknown task(s) {', '.join(missing)}")
-    TASKS[spec.name] = spec
 
 
-def task_table() -> dict[str, TaskSpec]:
-    """`TASKS` with the tasks installed packages declare (`reelmark.core.plugins`), loaded on first use."""
-    global _installed_loaded
-    if not _installed_loaded:
-        _installed_loaded = True
-        load_installed(ENTRY_POINT_GROUP, register_task)
-    return TASKS
+TASKS: PluginTable[TaskSpec] = PluginTable(ENTRY_POINT_GROUP, "signals task", (
+    TaskSpec("shots", f"{_HERE}:shots", frozenset({"video"}), default=True),
+    TaskSpec("people", f"{_HERE}:people", frozenset({"video", "people"}), default=True),
+    TaskSpec("activity", f"{_HERE}:activity", frozenset({"video"}), default=True),
+    TaskSpec("highlights", f"{_HERE}:highlights", frozenset({"video", "people", "audio"}), default=True),
+    TaskSpec("split", f"{_HERE}:split", frozenset({"video", "audio"})),
+    TaskSpec("reframe", f"{_HERE}:reframe", frozenset({"video", "people"})),
+    TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), needs_query=True, needs_video=False),
+    TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", needs_video=False),
+    TaskSpec("ground", f"{_HERE}:ground", frozenset({"video", "people", "audio", "cues"}), uses=("activity",),
+             needs_query=True, needs_video=False),
+), check=_check_uses)  # fmt: skip
+"""Built-in tasks in the order their moments are listed. Read it through `task_table()`, which adds the tasks
+installed packages declare; `TASKS.register` adds one in this process (it may use only tasks already there)."""
+
+
+def task_table() -> PluginTable[TaskSpec]:
+    return TASKS.with_installed()
 
 
 def run_order(chosen: tuple[str, ...]) -> tuple[str, ...]:
