@@ -55,6 +55,8 @@ class TaskSpec:
 _HERE = "reelmark.core.engines.signals.tasks"
 _SPOKEN = ("transcribe",)
 """Tasks that read what was said (`signals.spoken`) run after transcription when it is asked for too."""
+
+
 def _check_uses(spec: TaskSpec, table: dict[str, TaskSpec]) -> None:
     missing = [used for used in spec.uses if used not in table]
     if missing:
