@@ -77,7 +77,12 @@ FORMATS: PluginTable[Format] = PluginTable(ENTRY_POINT_GROUP, "format", (
            _TIMELINE, timeline_writer=f"{_WRITERS}:write_edl", readable=True),
     Format("fcpxml", (".fcpxml",), "Final Cut Pro XML",
            "markers with range and name; three colours, no comment or reframe paths",
-           _TIMELINE, timeline_writer=f"{_WRITERS}:write_fcpxml", readable=True),
+           _TIMELINE | {"subtitles"}, writer="reelmark.bridge.fcpxml_captions:write_fcpxml_file",
+           timeline_writer=f"{_WRITERS}:write_fcpxml", readable=True),
+    Format("srt", (".srt",), "SubRip subtitles of the speech", "transcribed words as subtitle cues only",
+           frozenset({"subtitles"}), writer="reelmark.bridge.subtitles:write_subtitle_file"),
+    Format("vtt", (".vtt",), "WebVTT subtitles of the speech", "transcribed words as subtitle cues only",
+           frozenset({"subtitles"}), writer="reelmark.bridge.subtitles:write_subtitle_file"),
 ))  # fmt: skip
 """Every output format by name; `json` is the analysis itself. Read it through `all_formats()`, which adds the
 formats installed packages declare; `FORMATS.register` adds one in this process."""

@@ -8,8 +8,12 @@ query it answers if any, and optionally a tube: boxes over time, normalised to [
 Moment ids are derived from the moment's content (kind, range, label, query), so the same finding gets the same
 id when a clip is analysed again; plugins store the id in the NLE's marker and replace, not duplicate, on re-run.
 
-JSON form (schema `reelmark.analysis/1`): exact times are `{"value": n, "rate": d}` (n/d seconds), with
-`start_s`/`end_s`/`time_s` floats beside them for scripts; readers must use the exact fields.
+Speech moments carry `words`: each word's exact start and end, its text and the recogniser's probability, so
+subtitles, search and editing can cut on word boundaries. Words do not change a moment's id.
+
+JSON form (schema `reelmark.analysis/2`): exact times are `{"value": n, "rate": d}` (n/d seconds), with
+`start_s`/`end_s`/`time_s` floats beside them for scripts; readers must use the exact fields. Older versions are
+read through `reelmark.core.schema_upgrades`.
 """
 
 from __future__ import annotations
@@ -27,9 +31,8 @@ from typing import Any
 
 from reelmark.core.errors import ResultsFormatError
 from reelmark.core.media.types import MediaInfo
+from reelmark.core.schema_upgrades import SCHEMA, upgrade
 from reelmark.core.times import time_from_json, time_to_json
-
-SCHEMA = "reelmark.analysis/1"
 
 
 class MomentKind(StrEnum):
@@ -139,6 +142,40 @@ class TubePoint:
         return cls(time_from_json(data.get("time"), f"{where}.time"), Box(*box))
 
 
+@dataclass(frozen=True)
+class Word:
+    """One recognised word: exact media times, its text (with the recogniser's leading space removed) and how
+    sure the recogniser was (0..1), when it says."""
+
+    start: Fraction
+    end: Fraction
+    text: str
+    probability: float | None = None
+
+    def __post_init__(self) -> None:
+        TimeSpan(self.start, self.end)  # the same checks: Fractions, not before 0, not reversed
+        if not isinstance(self.text, str):
+            raise ValueError(f"word text must be a string, got {self.text!r}")
+        probability = self.probability
+        if probability is not None and not (
+            isinstance(probability, (int, float)) and math.isfinite(probability) and 0 <= probability <= 1
+        ):
+            raise ValueError(f"word probability must be a number in [0, 1] or None, got {probability!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": time_to_json(self.start), "end": time_to_json(self.end), "start_s": float(self.start),
+            "end_s": float(self.end), "text": self.text, "probability": self.probability,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str) -> Word:
+        return cls(
+            time_from_json(data.get("start"), f"{where}.start"), time_from_json(data.get("end"), f"{where}.end"),
+            _string(data.get("text"), f"{where}.text"), data.get("probability"),
+        )  # fmt: skip
+
+
 def moment_id(kind: MomentKind, span: TimeSpan, label: str, query: str | None) -> str:
     """A stable id from what the moment says, so re-analysing the same clip reproduces it."""
     key = "|".join((kind.value, str(span.start), str(span.end), label, query or ""))
@@ -157,10 +194,20 @@ class Moment:
     tube: tuple[TubePoint, ...] = ()
     query: str | None = None
     id: str = ""
+    words: tuple[Word, ...] = ()
+    """Word timings (speech moments), in time order and inside the span; not part of the id."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", MomentKind(self.kind))
         object.__setattr__(self, "tube", tuple(self.tube))
+        object.__setattr__(self, "words", tuple(self.words))
+        if any(later.start < earlier.start for earlier, later in pairwise(self.words)):
+            raise ValueError("words must be in time order")
+        if self.words and (self.words[0].start < self.span.start or self.words[-1].end > self.span.end):
+            raise ValueError(
+                f"words must lie inside the moment ({self.span.start_s:g}-{self.span.end_s:g} s), "
+                f"got {float(self.words[0].start):g}-{float(self.words[-1].end):g} s"
+            )
         if self.score is not None and not (isinstance(self.score, (int, float)) and math.isfinite(self.score)):
             raise ValueError(f"score must be a finite number or None, got {self.score!r}")
         if any(later.time < earlier.time for earlier, later in pairwise(self.tube)):
@@ -178,6 +225,7 @@ class Moment:
             "text": self.text,
             "query": self.query,
             "tube": [point.to_dict() for point in self.tube],
+            "words": [word.to_dict() for word in self.words],
         }
 
     @classmethod
@@ -195,6 +243,7 @@ class Moment:
             tube=tuple(TubePoint.from_dict(point, f"{where}.tube[{index}]") for index, point in enumerate(data.get("tube", []))),
             query=data.get("query"),
             id=_string(data.get("id", ""), f"{where}.id"),
+            words=tuple(Word.from_dict(word, f"{where}.words[{index}]") for index, word in enumerate(data.get("words", []))),
         )
 
 
@@ -297,11 +346,7 @@ class Analysis:
         """Load and validate; anything malformed raises `ResultsFormatError` naming the field at fault."""
         if not isinstance(data, dict):
             raise ResultsFormatError(f"an analysis is a JSON object, got {type(data).__name__}")
-        if data.get("schema") != SCHEMA:
-            raise ResultsFormatError(
-                f"unknown analysis schema {data.get('schema')!r}; this reelmark reads {SCHEMA}. "
-                "Re-run the analysis with this version"
-            )
+        data = upgrade(data)
         try:
             created_at = datetime.fromisoformat(_string(data.get("created_at"), "created_at"))
             source_range = data.get("source_range")

@@ -29,4 +29,6 @@ class Task(StrEnum):
     """Timestamped descriptions."""
     ASK = "ask"
     """A free question about the clip."""
+    TRANSCRIBE = "transcribe"
+    """What is said: speech moments with word timings (faster-whisper)."""
 

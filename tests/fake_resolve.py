@@ -36,6 +36,10 @@ Modelled:
   NOTES); the string form ("29.97", "24") is assumed.
 - `ImportTimelineFromFile(path, options)` returns None when the timeline name exists (README, NOTES) and
   (silently) when the OTIO is not Resolve-shaped (NOTES, ".otio document shape").
+- `MediaPool.ImportMedia([{"FilePath": path}])` → the list of MediaPoolItems created (README; the clipInfo form,
+  the list-of-paths one being deprecated in 21); a subtitle file imports as one item named after the file
+  (assumed: the README says files of any kind; Resolve's manual imports SRT into the Media Pool through
+  File › Import › Subtitle).
 - Editions: the free edition's menu scripts get a live `resolve` object and its known Studio-gated calls are
   subtitle generation and transcription (NOTES, "Studio-gated calls on the free edition"), which the script never
   makes; so the fake gates nothing by edition. `Host.refuse` names calls that answer False/None, to test the
@@ -216,12 +220,20 @@ class MediaPool(ResolveObject):
         self.host, self.project = host, project
         self.selected: list[MediaPoolItem] = []
         self.imports: list[tuple[str, dict[str, Any]]] = []
+        self.media: list[MediaPoolItem] = []
 
     def GetSelectedClips(self) -> Any:
         if not self.host.has((19, 0, 2)):
             return self.host.missing("MediaPool.GetSelectedClips")
         self.host.enter("MediaPool.GetSelectedClips")
         return list(self.selected)
+
+    def ImportMedia(self, clipInfos: list[dict[str, Any]]) -> list[MediaPoolItem]:
+        if not self.host.enter("ImportMedia"):
+            return []
+        items = [MediaPoolItem(self.host, info["FilePath"].rsplit("/", 1)[-1], {"File Path": info["FilePath"]}) for info in clipInfos]
+        self.media.extend(items)
+        return items
 
     def ImportTimelineFromFile(self, filePath: str, importOptions: dict[str, Any]) -> Timeline | None:
         if not self.host.enter("ImportTimelineFromFile"):

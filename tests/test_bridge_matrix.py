@@ -40,6 +40,8 @@ __all__ = ["start_daemon"]  # a fixture, imported for pytest
 REELMARK = Path(sys.executable).with_name("reelmark")
 TASKS = (Task.SHOTS, Task.HIGHLIGHTS, Task.SPLIT)
 MEDIA = sorted(CORPUS_MEDIA.glob("*")) if CORPUS_MEDIA.is_dir() else []
+MARKER_FORMATS = [name for name, record in FORMATS.items() if record.holds & {"analysis", "markers"}]
+"""Every format but the subtitle files, which hold speech only (tests/test_subtitles_out.py covers them)."""
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,7 @@ def written_rate(analysis: Analysis, fmt: str) -> Fraction:
     return conform_rate(rate, fmt) if fmt in FORMAT_RATES else rate
 
 
-@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("fmt", MARKER_FORMATS)
 @pytest.mark.parametrize("kind", TIMELINE_KINDS)
 @pytest.mark.parametrize("media", [path.name for path in MEDIA] or ["no corpus"])
 def test_every_file_in_every_format_and_timeline(analyses: dict[str, Analysis], media: str, fmt: str, kind: str,
@@ -130,7 +132,7 @@ def test_daemon_export_answers_format_limits_without_internal(start_daemon, tmp_
     with DaemonClient(daemon.address) as client:
         job = client.start(AnalysisRequest(media, (Task.SHOTS,)))
         analysis_id = list(client.watch(job.id))[-1].job.analysis_id
-        for fmt in FORMATS:
+        for fmt in MARKER_FORMATS:
             exported = client.export(analysis_id, fmt)
             assert exported.content, fmt
         with pytest.raises(StatusError) as refused:

@@ -158,7 +158,7 @@ def test_models_list_with_an_empty_cache_says_what_to_do(tmp_path: Path) -> None
     result = subprocess.run([str(REELMARK), "models", "list"], capture_output=True, text=True, timeout=60,
                             env={"HF_HUB_CACHE": str(tmp_path / "hub"), "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "no vlm checkpoints in the Hugging Face cache" in result.stdout and "reelmark models pull" in result.stdout
+    assert "no usable checkpoints in the Hugging Face cache" in result.stdout and "reelmark models pull" in result.stdout
     assert "cache_dir" not in result.stdout
 
 

@@ -15,7 +15,7 @@ from reelmark.core.engines import AnalysisRequest
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.media.probing import probe
 from reelmark.core.media.synthetic import ClipSpec, write_clip
-from reelmark.core.results import Analysis, Box, EngineRef, MediaRef, Moment, MomentKind, TimeSpan, TubePoint
+from reelmark.core.results import Analysis, Box, EngineRef, MediaRef, Moment, MomentKind, TimeSpan, TubePoint, Word
 from reelmark.core.tasks import Task
 
 FIELD = re.compile(r"^\s*(?:optional |repeated )?(?:map<[\w., ]+>|[\w.]+) \w+ = \d+;")
@@ -65,6 +65,8 @@ def ntsc_analysis(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
         Moment(MomentKind.MATCH, TimeSpan(frame, frame), "person", query="person", text="a point in time"),
         Moment(MomentKind.PERSON, TimeSpan(frame, 5 * frame), "person 1",
                tube=(TubePoint(frame, Box(0.1, 0.2, 0.3, 0.4)), TubePoint(2 * frame, Box(0, 0, 1, 1)))),
+        Moment(MomentKind.SPEECH, TimeSpan(frame, 5 * frame), text="Hi there.",
+               words=(Word(frame, 2 * frame, "Hi", 0.875), Word(3 * frame, 5 * frame, "there.", None))),
     )  # fmt: skip
     return Analysis(
         media=MediaRef(info.path, "rm1-0123", info),

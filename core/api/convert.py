@@ -20,7 +20,7 @@ from reelmark.core.engines.base import AnalysisRequest
 from reelmark.core.engines.registry import DEFAULT_ENGINE, check_task_names
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.media.types import MediaInfo
-from reelmark.core.results import Analysis, Box, EngineRef, MediaRef, Moment, MomentKind, TimeSpan, TubePoint
+from reelmark.core.results import Analysis, Box, EngineRef, MediaRef, Moment, MomentKind, TimeSpan, TubePoint, Word
 
 
 def time_to_wire(seconds: Fraction) -> wire.Time:
@@ -54,6 +54,7 @@ def moment_to_wire(moment: Moment) -> wire.Moment:
         tube=[wire.TubePoint(time=time_to_wire(point.time), box=wire.Box(x0=point.box.x0, y0=point.box.y0,
                                                                           x1=point.box.x1, y1=point.box.y1))
               for point in moment.tube],
+        words=[word_to_wire(word) for word in moment.words],
     )  # fmt: skip
     if moment.score is not None:
         message.score = moment.score
@@ -75,7 +76,22 @@ def moment_from_wire(message: wire.Moment) -> Moment:
         ),
         query=message.query if message.HasField("query") else None,
         id=message.id,
+        words=tuple(word_from_wire(word, f"moment.words[{index}]") for index, word in enumerate(message.words)),
     )
+
+
+def word_to_wire(word: Word) -> wire.Word:
+    message = wire.Word(start=time_to_wire(word.start), end=time_to_wire(word.end), text=word.text)
+    if word.probability is not None:
+        message.probability = word.probability
+    return message
+
+
+def word_from_wire(message: wire.Word, where: str) -> Word:
+    return Word(
+        time_from_wire(message.start, f"{where}.start"), time_from_wire(message.end, f"{where}.end"), message.text,
+        message.probability if message.HasField("probability") else None,
+    )  # fmt: skip
 
 
 def analysis_to_wire(analysis: Analysis, analysis_id: str) -> wire.Analysis:

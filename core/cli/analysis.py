@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from reelmark.bridge.formats import TIMELINE_KINDS, timeline_formats
+from reelmark.bridge.formats import TIMELINE_KINDS, all_formats, timeline_formats
 from reelmark.core.cli.common import (
     CLOCK_TIME, DAEMON, ENGINE, MODEL, PARAMS, QUERY_HELP, TASKS, ParamsHelpCommand, analyser, emit, format_option,
     chosen_format, progress_bar, tasks_for, with_model,
@@ -72,6 +72,7 @@ def analyze(
       reelmark analyze match.mp4 --task highlights --param highlight_count=3 -o reel.json
       reelmark analyze cam.mp4 --task ground --query person --query activity
       reelmark analyze talk.mp4 --task transcript --query "pricing"
+      reelmark analyze talk.mp4 --task transcribe --model Systran/faster-whisper-small  # word-timed speech
       reelmark analyze interview.mov -o interview.xml                 # FCP7 XML for Premiere Pro
       reelmark analyze interview.mov --format resolve-otio -o iv.otio # for DaVinci Resolve
       reelmark analyze match.mp4 --task highlights --timeline highlights -o reel.otio
@@ -81,7 +82,12 @@ def analyze(
 
     fmt = chosen_format(output, output_format)
     params = with_model(engine, model, params)
+    from reelmark.bridge.subtitles import subtitle_request_problem
+    from reelmark.core.errors import InvalidRequestError
+
     request = AnalysisRequest(media, tasks_for(engine, tasks, queries), queries, start, end, params)
+    if problem := subtitle_request_problem(all_formats()[fmt].holds, [str(task) for task in request.tasks], timeline):
+        raise InvalidRequestError(problem)
     with progress_bar() as progress:
         analysis = analyser(engine, daemon, progress)(request)
     emit(analysis, output, fmt, timeline)

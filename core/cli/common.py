@@ -149,7 +149,8 @@ CLOCK_TIME = ClockTimeType()
 QUERY_HELP = ("What to look for, in words; repeat for several. Read by --task ground, track, transcript and ask; "
               "with no --task, --query means --task ground, and with tasks that read no query it is refused.")  # fmt: skip
 MODEL = click.option("--model", metavar="PATH_OR_ID",
-                     help="vlm engine: a local model folder or a Hugging Face id already fetched (`reelmark models pull`).")
+                     help="The model: for --engine vlm, and for --task transcribe (a CTranslate2 Whisper). A local folder "
+                          "or a Hugging Face id already fetched (`reelmark models pull`).")
 DAEMON = click.option("--daemon", metavar="HOST:PORT",
                       help="Analyse through a running daemon (`reelmark serve`, gRPC address, e.g. 127.0.0.1:7330; "
                            "its token from $REELMARK_TOKEN) instead of in this process.")

@@ -8,27 +8,38 @@ from __future__ import annotations
 
 import click
 
+WHISPER_WEIGHTS = "model.bin"
+"""A CTranslate2 model's weights file: what tells a faster-whisper checkpoint from a Transformers one."""
+WHISPER_KIND = "whisper-ctranslate2"
+
 
 @click.group("models")
 def models() -> None:
-    """Fetch and list vision-language model checkpoints for --engine vlm."""
+    """Fetch and list model checkpoints: vision-language models for --engine vlm, CTranslate2 Whisper models
+    (e.g. Systran/faster-whisper-small) for --task transcribe."""
 
 
 @models.command("pull")
 @click.argument("model_id")
 @click.option("--revision", default=None, help="Branch, tag or commit to fetch (default: main).")
 def pull(model_id: str, revision: str | None) -> None:
-    """Download MODEL_ID (e.g. Qwen/Qwen2.5-VL-7B-Instruct) into the Hugging Face cache."""
+    """Download MODEL_ID (e.g. Qwen/Qwen2.5-VL-7B-Instruct, Systran/faster-whisper-small) into the Hugging Face
+    cache."""
+    from pathlib import Path
+
     from huggingface_hub import snapshot_download
 
     folder = snapshot_download(model_id, revision=revision)
     click.echo(f"{model_id}: {folder}")
-    click.echo(f"use it with: reelmark analyze FILE --engine vlm --model {model_id}")
+    if (Path(folder) / WHISPER_WEIGHTS).is_file():
+        click.echo(f"use it with: reelmark analyze FILE --task transcribe --model {model_id}")
+    else:
+        click.echo(f"use it with: reelmark analyze FILE --engine vlm --model {model_id}")
 
 
 @models.command("list")
 def list_models() -> None:
-    """Checkpoints in the Hugging Face cache whose family the vlm engine takes."""
+    """Checkpoints in the Hugging Face cache that reelmark can use: vlm families and CTranslate2 Whisper models."""
     import json
 
     from huggingface_hub import scan_cache_dir
@@ -37,8 +48,9 @@ def list_models() -> None:
 
     from reelmark.core.engines.vlm.families import supported_model_types
 
-    empty = (f"no vlm checkpoints in the Hugging Face cache ({HF_HUB_CACHE}) yet; fetch one with "
-             "`reelmark models pull Qwen/Qwen2.5-VL-7B-Instruct`, or pass a local folder to --model")  # fmt: skip
+    empty = (f"no usable checkpoints in the Hugging Face cache ({HF_HUB_CACHE}) yet; fetch one with "
+             "`reelmark models pull Qwen/Qwen2.5-VL-7B-Instruct` (vlm) or `reelmark models pull "
+             "Systran/faster-whisper-small` (transcribe), or pass a local folder to --model")  # fmt: skip
     try:
         cache = scan_cache_dir()
     except CacheNotFound:  # its message is about the library's cache_dir argument, which a user never sees
@@ -52,7 +64,9 @@ def list_models() -> None:
         for revision in repo.revisions:
             config = revision.snapshot_path / "config.json"
             model_type = json.loads(config.read_text()).get("model_type") if config.is_file() else None
-            if model_type in supported:
+            if (revision.snapshot_path / WHISPER_WEIGHTS).is_file():
+                model_type = WHISPER_KIND
+            if model_type in supported or model_type == WHISPER_KIND:
                 click.echo(f"{repo.repo_id}\t{model_type}\t{revision.commit_hash[:12]}\t{revision.snapshot_path}")
                 listed += 1
                 break

@@ -69,10 +69,10 @@ class Hit:
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    """Unit-length MiniLM embeddings (float32 rows), the model loaded once per process."""
-    from reelmark.core.engines.signals.transcript import _model
+    """Unit-length MiniLM embeddings (float32 rows): the transcript search's, its model loaded once per process."""
+    from reelmark.core.engines.signals.transcript import embed as minilm
 
-    return _model().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+    return minilm(tuple(texts))
 
 
 @lru_cache(maxsize=256)

@@ -24,6 +24,7 @@ import av
 
 from reelmark.core.errors import SubtitleFormatError
 from reelmark.core.media.container import PathLike, check_media_path, open_media, unreadable
+from reelmark.core.results import Word
 
 SIDECAR_EXTENSIONS = (".srt", ".vtt")
 MAX_SIDECAR_BYTES = 16 << 20
@@ -53,6 +54,8 @@ class Cue:
     words: tuple[tuple[Fraction, str], ...] = ()
     """Word-level timing where the source has it (WebVTT inline timestamps, as karaoke-style and auto-generated
     captions write): (start, text) chunks in order; the first starts with the cue. Empty when only the cue is timed."""
+    spoken: tuple[Word, ...] = ()
+    """Transcribed words with their own start and end (a cue made from a `speech` moment); empty for subtitles."""
 
 
 def clean_cue_text(text: str) -> str:

@@ -18,6 +18,8 @@ Order of work, following the Resolve scripting README and the live-tested notes 
    the script write OTIO / FCP7 XML files beside the media instead, saying which call refused.
 5. Optionally the highlight reel, imported from Resolve-shaped OTIO under a name no timeline has yet
    (`ImportTimelineFromFile` returns None for a name that exists).
+6. "Add subtitles": when the tasks include `transcribe`, the speech as an SRT beside the media, imported into the
+   Media Pool (`resolve_subtitles`).
 Whatever fails, the console gets one line saying what to do, never a traceback.
 """
 
@@ -34,6 +36,7 @@ from typing import Any
 
 from .daemon_link import DaemonError, DaemonLink, connect, wire_time
 from .resolve_host import MEDIA_POOL_SELECTED_CLIPS, TIMELINE_SELECTED_CLIPS, as_list, parse_rate, parse_version, try_call, version_text
+from .resolve_subtitles import add_subtitles
 from .resolve_markers import MarkerWriteRefused, add_markers, plan_markers, remove_reelmark_markers
 from .used_range import UsedRange, used_range
 
@@ -47,6 +50,8 @@ class Settings:
     token: str | None = None
     tasks: list[str] = field(default_factory=lambda: ["shots", "people", "highlights"])
     import_highlights: bool = True
+    add_subtitles: bool = True
+    """With `transcribe` among the tasks: the speech as an SRT beside the media, imported into the Media Pool."""
     colours: dict[str, str] = field(default_factory=dict)
     log_dir: str = field(default_factory=tempfile.gettempdir)
 
@@ -237,6 +242,8 @@ def _run(resolve: Any, install: str | None, say: Callable[[str], None]) -> int:
                 continue
             if settings.import_highlights:
                 import_highlight_reel(project, link, analysis, tempfile.gettempdir(), say)
+            if settings.add_subtitles:
+                add_subtitles(project.GetMediaPool(), link, analysis, say)
         except (DaemonError, ConnectionError) as error:
             failures += 1
             say(f"{target.name}: {error}")

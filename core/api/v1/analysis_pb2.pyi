@@ -45,8 +45,20 @@ class TubePoint(_message.Message):
     box: Box
     def __init__(self, time: _Optional[_Union[Time, _Mapping]] = ..., box: _Optional[_Union[Box, _Mapping]] = ...) -> None: ...
 
+class Word(_message.Message):
+    __slots__ = ("start", "end", "text", "probability")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    start: Time
+    end: Time
+    text: str
+    probability: float
+    def __init__(self, start: _Optional[_Union[Time, _Mapping]] = ..., end: _Optional[_Union[Time, _Mapping]] = ..., text: _Optional[str] = ..., probability: _Optional[float] = ...) -> None: ...
+
 class Moment(_message.Message):
-    __slots__ = ("id", "kind", "span", "label", "score", "text", "tube", "query")
+    __slots__ = ("id", "kind", "span", "label", "score", "text", "tube", "query", "words")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     SPAN_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +67,7 @@ class Moment(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     TUBE_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     span: TimeRange
@@ -63,7 +76,8 @@ class Moment(_message.Message):
     text: str
     tube: _containers.RepeatedCompositeFieldContainer[TubePoint]
     query: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., span: _Optional[_Union[TimeRange, _Mapping]] = ..., label: _Optional[str] = ..., score: _Optional[float] = ..., text: _Optional[str] = ..., tube: _Optional[_Iterable[_Union[TubePoint, _Mapping]]] = ..., query: _Optional[str] = ...) -> None: ...
+    words: _containers.RepeatedCompositeFieldContainer[Word]
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., span: _Optional[_Union[TimeRange, _Mapping]] = ..., label: _Optional[str] = ..., score: _Optional[float] = ..., text: _Optional[str] = ..., tube: _Optional[_Iterable[_Union[TubePoint, _Mapping]]] = ..., query: _Optional[str] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
 
 class MediaRef(_message.Message):
     __slots__ = ("path", "fingerprint", "probe_json", "duration")

@@ -28,6 +28,7 @@ from reelmark.core.engines.base import (
 from reelmark.core.engines.signals.context import SignalsContext, SignalsParams
 from reelmark.core.engines.signals.params import parse_params
 from reelmark.core.engines.signals.tasks import TaskSpec, run_order, task_table
+from reelmark.core.engines.speech.task import check_model as check_speech_model
 from reelmark.core.results import Analysis
 
 VERSION = "0.1.0"
@@ -83,8 +84,7 @@ class SignalsEngine:
         return EngineCapabilities(self.tasks, self.default_tasks, needs_gpu=False, max_duration_s=None, device="cpu")
 
     def preflight(self, request: AnalysisRequest) -> None:
-        parse_params(request.params)
-        checked_tasks(request, self)
+        check_speech_model(parse_params(request.params), checked_tasks(request, self))
 
     def analyze(
         self, request: AnalysisRequest, progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None
@@ -93,11 +93,12 @@ class SignalsEngine:
 
         params = parse_params(request.params)
         tasks = checked_tasks(request, self)
+        check_speech_model(params, tasks)  # a missing speech model fails before the long decode, not after it
         order = run_order(tasks)
         inputs = set().union(*(task_table()[name].inputs for name in order))
         info = probe(request.media)
         analysed = analysed_range(info, request)
-        context = SignalsContext(info, analysed.start, analysed.end, params)
+        context = SignalsContext(info, analysed.start, analysed.end, params, cancelled=cancelled)
         needs_video = "video" in inputs and info.video is not None
         needs_audio = "audio" in inputs and bool(info.audio)
         stages = _Stages(progress, [name for name, wanted in (("video", needs_video), ("audio", needs_audio)) if wanted] + ["tasks"])

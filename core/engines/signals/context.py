@@ -7,6 +7,7 @@ the file again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -14,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from reelmark.core.engines.signals.features import VideoFeatures
+from reelmark.core.engines.speech.options import TranscribeOptions
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.media.subtitles import Cue
 from reelmark.core.media.types import MediaInfo
@@ -78,8 +80,9 @@ class AudioFeatures:
 
 
 @dataclass(frozen=True)
-class SignalsParams:
-    """Every option of the signals engine, with its default; all of them are part of the cache key."""
+class SignalsParams(TranscribeOptions):
+    """Every option of the signals engine, with its default; all of them are part of the cache key. The
+    transcribe task's options come from `TranscribeOptions`."""
 
     shot_sensitivity: float = 0.5
     """0 finds only the clearest cuts, 1 also weak ones; see `shots.detect_shots`."""
@@ -111,6 +114,7 @@ class SignalsParams:
 
     def __post_init__(self) -> None:
         """The limits, checked wherever the options are built (CLI, daemon, tests)."""
+        super().__post_init__()
         if not 0 <= self.shot_sensitivity <= 1:
             raise InvalidRequestError("--param shot_sensitivity must lie between 0 and 1")
         if not 0 < self.detect_fps <= 30:
@@ -142,3 +146,5 @@ class SignalsContext:
     results: dict[str, list[Moment]] = field(default_factory=dict)
     """Each task's moments once it has run, by task name: what a task that `uses` another reads."""
     diagnostics: list[str] = field(default_factory=list)
+    cancelled: Callable[[], bool] | None = None
+    """The job's cancellation check, for tasks that run long on their own (transcription)."""

@@ -11,7 +11,7 @@ refused rather than answered with whatever moves. Refusals name the engine that 
 | loud | runs of short-term loudness (3 s windows) at least `LOUD_MARGIN_LU` above the integrated loudness |
 | activity | the activity moments handed in (the activity task's output) |
 | shot change | `ctx.shots` transitions: a cut is a point moment, a fade or dissolve spans its frames |
-| `says: <text>` | transcript search of `ctx.cues` (see `transcript.search_transcript`) |
+| `says: <text>` | transcript search of the subtitles, or without them the transcription (`spoken.searchable_cues`) |
 
 Loud: a short-term window stands for its middle, so a window counts for the `hop`-long interval centred on it;
 consecutive loud windows merge into one span. The margin, 3 LU, is about the top of a typical programme's
@@ -30,6 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from reelmark.core.engines.signals.context import SignalsContext
+from reelmark.core.engines.signals.spoken import searchable_cues
 from reelmark.core.engines.signals.transcript import search_transcript
 from reelmark.core.results import Moment, MomentKind, TimeSpan, TubePoint
 from reelmark.core.times import as_fraction
@@ -163,11 +164,12 @@ def _shot_changes(ctx: SignalsContext, query: str, activity: Sequence[Moment]) -
 def _says(ctx: SignalsContext, query: str, words: str) -> Answer:
     if not words:
         return [], "'says:' needs the words to look for, e.g. 'says: pricing'"
-    cues = [cue for cue in ctx.cues if cue.end >= ctx.start and cue.start <= ctx.end]
+    cues = [cue for cue in searchable_cues(ctx) if cue.end >= ctx.start and cue.start <= ctx.end]
     if not cues:
         return (
             [],
-            "the media has no subtitles: 'says:' searches subtitle cues (embedded, or a .srt/.vtt beside the file)",
+            "the media has no subtitles and nothing was transcribed: 'says:' searches subtitle cues (embedded, or a "
+            ".srt/.vtt beside the file) or, without them, what --task transcribe heard in the same analysis",
         )
     found = search_transcript(cues, [words], padding_s=ctx.params.transcript_padding_s, end=ctx.end)
     return [_match(query, m.span, m.label, text=m.text, score=m.score) for m in found], None

@@ -15,7 +15,13 @@ Scoring. Each available source becomes a curve in [0, 1] on a common grid of `GR
 - cut density (`ctx.shots`, weight 0.10): shot boundaries within ±`CUT_WINDOW_S`/2, as a rate, full at
   `FULL_CUT_RATE` (a cut every second, trailer pace; shots of ordinary length read 0.2–0.4);
 - speech (`ctx.audio.speech` joined with the subtitle cues, weight 0.10): 1 inside speech; what is said often
-  matters, the weight is low because speech alone is not action.
+  matters, the weight is low because speech alone is not action;
+- said (the transcription's sentences, where the analysis ran `transcribe`): each sentence's
+  `salience.sentence_scores` (how central it is to what the recording talks about, times its substance) over its
+  words. Weight `SAID_WEIGHT` (0.2); on a speech-heavy recording (the transcribed words' utterances cover at
+  least `SPEECH_HEAVY_SHARE` of the range: a podcast, an interview, a lecture) `SPEECH_HEAVY_SAID_WEIGHT` (1.5),
+  so there what is said outweighs loudness, motion and cuts together: on a static two-shot at a steady level,
+  those differ little, while the talk's main points and its small talk differ a lot.
 
 A missing source drops out and the others' weights are renormalised, so the combined curve (their weighted mean)
 stays in [0, 1]. Two changes make it describe what an editor would keep:
@@ -32,8 +38,10 @@ Cutting. In and out points are:
 - action points: `RUN_UP_S` before a person/face track starts or the motion rises through `ACTION_LEVEL` (not
   before the start of its shot), and where it stops;
 - calm moments (`split.still_points`, the calmest frame of each second where the picture is calm);
+- sentence ends and long pauses in the transcription (`split.sentence_points`);
 - the ends of the range.
-Never a fixed grid, and never strictly inside speech (the VAD's spans joined with the subtitle cues, see `split`).
+Never a fixed grid, and never strictly inside speech (`split.speech_index`: the transcription's utterances where
+there is one, so never inside a word or mid-sentence; else the VAD's spans; joined with the subtitle cues).
 Every pair of such points whose distance lies in [`highlight_min_s`, `highlight_max_s`] is a candidate window.
 
 Picking. Windows are taken greedily by how much they hold above the clip's `EXCESS_PERCENTILE` score ((mean −
@@ -64,16 +72,24 @@ from reelmark.core.engines.signals.split import (
     natural_points,
     pause_points,
     scaled_motion,
+    sentence_points,
     shot_changes,
     speech_index,
     still_points,
 )
+from reelmark.core.engines.signals.salience import sentence_scores
+from reelmark.core.engines.signals.spoken import spoken_words
 from reelmark.core.results import Moment, MomentKind, TimeSpan
 from reelmark.core.times import as_fraction
+from reelmark.core.utterances import utterances
 
 GRID = Fraction(1, 10)
-WEIGHTS = {"audio": 0.35, "motion": 0.30, "people": 0.15, "cuts": 0.10, "speech": 0.10}
-REASONS = {"audio": "loud sound", "motion": "fast motion", "people": "people on screen", "cuts": "quick cuts", "speech": "speech"}
+WEIGHTS = {"audio": 0.35, "motion": 0.30, "people": 0.15, "cuts": 0.10, "speech": 0.10, "said": 0.2}
+SAID_WEIGHT = WEIGHTS["said"]
+SPEECH_HEAVY_SHARE = 0.5
+SPEECH_HEAVY_SAID_WEIGHT = 1.5
+REASONS = {"audio": "loud sound", "motion": "fast motion", "people": "people on screen", "cuts": "quick cuts", "speech": "speech",
+           "said": "a main point of the talk"}  # fmt: skip
 REASON_LEVEL = 0.5
 """A source is named in a highlight's text when its mean over the window reaches this."""
 SOME_LEVEL = 0.2
@@ -131,6 +147,12 @@ def source_curves(ctx: SignalsContext) -> dict[str, np.ndarray]:
         frame = np.searchsorted(video.seconds, centres, side="right") - 1
         on_screen = (frame >= 0) & (centres < float(video.end))
         curves["motion"] = np.where(on_screen, scaled[np.clip(frame, 0, len(scaled) - 1)], 0.0)
+    said = sentence_scores(spoken_words(ctx))
+    if said:
+        curves["said"] = np.zeros(len(centres))
+        for span, score, _ in said:
+            inside = (centres >= span.start_s) & (centres < span.end_s)
+            curves["said"][inside] = np.maximum(curves["said"][inside], score)
     people = _tracks(ctx)
     if people:
         presence = _spans_curve(centres, people)
@@ -140,6 +162,16 @@ def source_curves(ctx: SignalsContext) -> dict[str, np.ndarray]:
         near = np.searchsorted(boundaries, centres + CUT_WINDOW_S / 2) - np.searchsorted(boundaries, centres - CUT_WINDOW_S / 2)
         curves["cuts"] = np.minimum(1.0, near / CUT_WINDOW_S / FULL_CUT_RATE)
     return curves
+
+
+def source_weights(ctx: SignalsContext, curves: dict[str, np.ndarray]) -> dict[str, float]:
+    """`WEIGHTS` of the available sources, with "said" raised on a speech-heavy recording (module docstring)."""
+    weights = {name: WEIGHTS[name] for name in curves}
+    if "said" in weights:
+        spoken = sum(span.duration for span in utterances(spoken_words(ctx)))
+        if spoken >= (ctx.end - ctx.start) * as_fraction(SPEECH_HEAVY_SHARE):
+            weights["said"] = SPEECH_HEAVY_SAID_WEIGHT
+    return weights
 
 
 def dead_cells(ctx: SignalsContext) -> np.ndarray:
@@ -230,8 +262,8 @@ def _cut_points(ctx: SignalsContext, inner: list[CutPoint]) -> list[CutPoint]:
     return sorted([CutPoint(ctx.start, "edge"), CutPoint(ctx.end, "edge"), *kept.values()], key=lambda point: point.time)
 
 
-def _reason(means: dict[str, float], span: TimeSpan, ctx: SignalsContext) -> str:
-    ranked = sorted(means, key=lambda name: WEIGHTS[name] * means[name], reverse=True)
+def _reason(means: dict[str, float], weights: dict[str, float], span: TimeSpan, ctx: SignalsContext) -> str:
+    ranked = sorted(means, key=lambda name: weights[name] * means[name], reverse=True)
     named = [REASONS[name] for name in ranked if means[name] >= REASON_LEVEL]
     half = span.start + span.duration / 2
     tracks = _tracks(ctx)
@@ -270,15 +302,17 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
     if not curves:
         ctx.diagnostics.append("highlights: no audio, video, people or shots to score; none picked")
         return []
-    total_weight = sum(WEIGHTS[name] for name in curves)
+    weights = source_weights(ctx, curves)
+    total_weight = sum(weights.values())
     dead = dead_cells(ctx)
-    weighted = sum(WEIGHTS[name] * curve for name, curve in curves.items()) / total_weight
+    weighted = sum(weights[name] * curve for name, curve in curves.items()) / total_weight
     combined = np.where(dead, 0.0, _with_run_up(ctx, weighted))
     mean = _WindowMeans(ctx.start, combined)
     dead_share = _WindowMeans(ctx.start, dead.astype(np.float64))
     speech = speech_index(ctx)
     natural = [point for point in natural_points(ctx) if point.kind != "quiet"]  # action points mark where events start
-    points = _cut_points(ctx, natural + pause_points(ctx, speech) + action_points(ctx) + still_points(ctx, STILL_SPACING))
+    spoken = sentence_points(ctx)
+    points = _cut_points(ctx, natural + spoken + pause_points(ctx, speech) + action_points(ctx) + still_points(ctx, STILL_SPACING))
     windows = _candidate_windows(points, params.highlight_min_s, params.highlight_max_s, mean)
     limit = budget(ctx)
     if limit == 0:
@@ -323,7 +357,7 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
                 span,
                 label=f"highlight {rank}",
                 score=round(min(1.0, max(0.0, score)), 4),
-                text=_reason(means, span, ctx),
+                text=_reason(means, weights, span, ctx),
             )
         )
     if params.highlight_order == "chronological":

@@ -11,14 +11,17 @@ Where a cut may go, ranked from best to worst (`POINT_COSTS`; shared with `highl
 - a hard cut (a shot start that no gradual transition covers);
 - on silent footage, a quiet moment: where the picture is calm and nobody is in view for at least `QUIET_MIN_S`
   (the room empties), at the middle of that stretch (`quiet_points`), read from the motion curve and people tracks;
+- a sentence end in the transcription (the middle of the gap after a word ending in `.?!…`), nearly as good: the
+  listener hears a thought end; then a long pause between transcribed words (`core.utterances.LONG_PAUSE_S`);
 - a pause in speech (where speech starts or stops);
 - a low-motion moment (`still_points`: the calmest frame of each `STILL_SPACING_PER_TARGET` of the target,
   from the median-filtered motion curve), used where none of the above is near;
 - a grid point every T/4 — only where no other point lies within `GRID_TOLERANCE` × T, and the segment's text
   then says it ends on a grid point.
 
-Never inside speech (strictly inside: a cut where speech starts or stops is fine). Speech is what the VAD found
-joined with the subtitle cues (`ctx.cues`): a cue is a line being said, so where cues exist no cut lands
+Never inside speech (strictly inside: a cut where speech starts or stops is fine). Speech is the transcription's
+utterances where the analysis transcribed (`transcribe`; words joined up to a sentence end or a long pause, so a
+cut never falls inside a word or mid-sentence), else what the VAD found, joined with the subtitle cues (`ctx.cues`): a cue is a line being said, so where cues exist no cut lands
 mid-sentence even if the VAD missed it. A candidate inside speech is dropped when any candidate outside speech
 lies within T/2 of it: a mid-speech cut remains only where speech runs on with no alternative in reach.
 
@@ -44,8 +47,10 @@ import scipy.signal
 
 from reelmark.core.engines.signals.context import SignalsContext, Transition
 from reelmark.core.engines.signals.features import VideoFeatures
+from reelmark.core.engines.signals.spoken import spoken_words
 from reelmark.core.results import Moment, MomentKind, TimeSpan
 from reelmark.core.times import as_fraction
+from reelmark.core.utterances import speech_breaks, utterances
 
 SILENCE_INSET_S = Fraction(1, 5)
 GRID_PER_TARGET = 4
@@ -67,15 +72,18 @@ AUTO_TARGETS: tuple[tuple[float, float], ...] = ((120.0, 15.0), (600.0, 30.0), (
 """(range up to s, target s) when `split_target_s` is None; longer ranges aim at `AUTO_LONG_TARGET_S`."""
 AUTO_LONG_TARGET_S = 300.0
 
-PointKind = Literal["fade", "silence", "shot", "quiet", "pause", "action", "still", "grid", "edge"]
+PointKind = Literal["fade", "silence", "sentence", "shot", "quiet", "long pause", "pause", "action", "still", "grid", "edge"]
 POINT_COSTS: dict[PointKind, float] = {
-    "fade": 0.0, "silence": 0.0, "shot": 0.1, "quiet": 0.15, "pause": 0.3, "action": 0.3, "still": 0.5, "grid": 1.0, "edge": 0.0,
+    "fade": 0.0, "silence": 0.0, "sentence": 0.05, "shot": 0.1, "quiet": 0.15, "long pause": 0.2, "pause": 0.3,
+    "action": 0.3, "still": 0.5, "grid": 1.0, "edge": 0.0,
 }  # fmt: skip
 POINT_WORDS: dict[PointKind, str] = {
     "fade": "a fade through black",
     "silence": "a silence",
     "shot": "a shot change",
     "quiet": "a quiet moment (nothing moves, nobody in view)",
+    "sentence": "a sentence end",
+    "long pause": "a long pause in speech",
     "pause": "a pause in speech",
     "action": "an action's start or end",
     "still": "a low-motion moment",
@@ -115,9 +123,18 @@ class SpanIndex:
 
 
 def speech_index(ctx: SignalsContext) -> SpanIndex:
-    """Speech as the VAD heard it, joined with the subtitle cues."""
-    vad = ctx.audio.speech if ctx.audio is not None else ()
-    return SpanIndex([*vad, *(TimeSpan(cue.start, cue.end) for cue in ctx.cues if cue.end > cue.start)])
+    """Speech as the transcription's words say (`utterances`: a gap after a sentence end or a long pause is not
+    speech), else as the VAD heard it; joined with the subtitle cues either way."""
+    words = spoken_words(ctx)
+    heard = utterances(words) if words else (ctx.audio.speech if ctx.audio is not None else ())
+    return SpanIndex([*heard, *(TimeSpan(cue.start, cue.end) for cue in ctx.cues if cue.end > cue.start)])
+
+
+def sentence_points(ctx: SignalsContext) -> list[CutPoint]:
+    """The middle of the gap after every sentence end ("sentence") and of every long pause ("long pause") in the
+    transcribed words, inside (start, end)."""
+    kinds: dict[str, PointKind] = {"sentence": "sentence", "pause": "long pause"}
+    return [CutPoint(time, kinds[kind]) for time, kind in speech_breaks(spoken_words(ctx)) if ctx.start < time < ctx.end]
 
 
 def split_target(ctx: SignalsContext) -> Fraction:
@@ -251,7 +268,7 @@ def _any_within(times: np.ndarray, time: float, reach: float) -> bool:
 
 def _candidates(ctx: SignalsContext, target: Fraction, speech: SpanIndex) -> tuple[list[CutPoint], np.ndarray]:
     """Inner cut points in time order and their relative costs (see the module docstring)."""
-    natural = pause_points(ctx, speech) + natural_points(ctx)
+    natural = pause_points(ctx, speech) + sentence_points(ctx) + natural_points(ctx)
     if not _covers(natural, ctx, target * Fraction(GRID_TOLERANCE)):
         natural = still_points(ctx, target / STILL_SPACING_PER_TARGET) + natural
     by_time: dict[Fraction, CutPoint] = {}

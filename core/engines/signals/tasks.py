@@ -40,6 +40,8 @@ class TaskSpec:
     inputs: frozenset[Input] = frozenset()
     uses: tuple[str, ...] = ()
     """Tasks whose results this one reads from `context.results` (run first, whether asked for or not)."""
+    after: tuple[str, ...] = ()
+    """Tasks whose results this one reads when they were asked for too: run first then, never run for it."""
     needs_query: bool = False
     default: bool = False
     needs_video: bool = True
@@ -51,6 +53,10 @@ class TaskSpec:
 
 
 _HERE = "reelmark.core.engines.signals.tasks"
+_SPOKEN = ("transcribe",)
+"""Tasks that read what was said (`signals.spoken`) run after transcription when it is asked for too."""
+
+
 def _check_uses(spec: TaskSpec, table: dict[str, TaskSpec]) -> None:
     missing = [used for used in spec.uses if used not in table]
     if missing:
@@ -61,12 +67,14 @@ TASKS: PluginTable[TaskSpec] = PluginTable(ENTRY_POINT_GROUP, "signals task", (
     TaskSpec("shots", f"{_HERE}:shots", frozenset({"video"}), default=True),
     TaskSpec("people", f"{_HERE}:people", frozenset({"video", "people"}), default=True),
     TaskSpec("activity", f"{_HERE}:activity", frozenset({"video"}), default=True),
-    TaskSpec("highlights", f"{_HERE}:highlights", frozenset({"video", "people", "audio"}), default=True),
-    TaskSpec("split", f"{_HERE}:split", frozenset({"video", "audio"})),
+    TaskSpec("highlights", f"{_HERE}:highlights", frozenset({"video", "people", "audio"}), after=_SPOKEN, default=True),
+    TaskSpec("split", f"{_HERE}:split", frozenset({"video", "audio"}), after=_SPOKEN),
     TaskSpec("reframe", f"{_HERE}:reframe", frozenset({"video", "people"})),
-    TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), needs_query=True, needs_video=False),
+    TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), after=_SPOKEN, needs_query=True,
+             needs_video=False),
+    TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", needs_video=False),
     TaskSpec("ground", f"{_HERE}:ground", frozenset({"video", "people", "audio", "cues"}), uses=("activity",),
-             needs_query=True, needs_video=False),
+             after=_SPOKEN, needs_query=True, needs_video=False),
 ), check=_check_uses)  # fmt: skip
 """Built-in tasks in the order their moments are listed. Read it through `task_table()`, which adds the tasks
 installed packages declare; `TASKS.register` adds one in this process (it may use only tasks already there)."""
@@ -81,7 +89,8 @@ def run_order(chosen: tuple[str, ...]) -> tuple[str, ...]:
     ordered: dict[str, None] = {}
 
     def visit(name: str) -> None:
-        for used in task_table()[name].uses:
+        spec = task_table()[name]
+        for used in (*spec.uses, *(earlier for earlier in spec.after if earlier in chosen)):
             visit(used)
         ordered.setdefault(name)
 
@@ -128,10 +137,12 @@ def reframe(context: SignalsContext, queries: tuple[str, ...]) -> list[Moment]:
 
 
 def transcript(context: SignalsContext, queries: tuple[str, ...]) -> list[Moment]:
+    from reelmark.core.engines.signals.spoken import searchable_cues
     from reelmark.core.engines.signals.transcript import no_subtitles_reason, search_transcript
 
-    found = search_transcript(context.cues, queries, padding_s=context.params.transcript_padding_s, end=context.end)
-    if not context.cues:
+    cues = searchable_cues(context)
+    found = search_transcript(cues, queries, padding_s=context.params.transcript_padding_s, end=context.end)
+    if not cues:
         context.diagnostics.append(no_subtitles_reason(context.info))
     return found
 

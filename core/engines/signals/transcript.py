@@ -20,6 +20,10 @@ and the texts joined in time order.
 
 Word-level times are used where the cue has them (`Cue.words`, from WebVTT inline timestamps): a phrase match
 then runs from its first word to the start of the word after its last (or the cue's end), not over whole cues.
+Transcribed cues (`Cue.spoken`, the `transcribe` task's speech moments, searched when the file has no subtitles:
+`signals.spoken`) carry each word's start and end, so a match is narrowed to its words: a phrase from its first
+word's start to its last word's end, all the query's words in any order from the first of them to the last, a
+sentence matched by meaning from its first word to its last (not the moment's padded span).
 """
 
 from __future__ import annotations
@@ -61,7 +65,8 @@ def no_subtitles_reason(info: MediaInfo) -> str:
     streams = ("its subtitle streams are bitmaps (no text)" if info.subtitles
                else "it has no subtitle stream")  # fmt: skip
     return (f"transcript search found nothing to search in {name}: {streams} and there is no {sidecars} sidecar "
-            f"beside it; add one (e.g. {stem}.srt next to the file) and analyse again")
+            f"beside it; add one (e.g. {stem}.srt next to the file), or add --task transcribe to search what is said, "
+            "and analyse again")
 
 
 @dataclass(frozen=True)
@@ -96,14 +101,14 @@ def _model() -> SentenceTransformer:
 
 
 @lru_cache(maxsize=8)
-def _embed(texts: tuple[str, ...]) -> np.ndarray:
+def embed(texts: tuple[str, ...]) -> np.ndarray:
     """Unit-length embeddings, cached: grounding searches the same cues once per `says:` query."""
     return _model().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
 
 
 def _similarities(cues: Sequence[Cue], queries: Sequence[str]) -> np.ndarray:
     """Cosine similarity, queries × cues."""
-    return _embed(tuple(queries)) @ _embed(tuple(" ".join(cue.text.split()) for cue in cues)).T
+    return embed(tuple(queries)) @ embed(tuple(" ".join(cue.text.split()) for cue in cues)).T
 
 
 @dataclass(frozen=True)
@@ -113,9 +118,13 @@ class _Token:
     """Index of its cue in the track."""
     time: Fraction | None
     """When the word starts, where the cue has word-level timing."""
+    end: Fraction | None = None
+    """When the word ends, where the cue has transcribed words (`Cue.spoken`)."""
 
 
 def _cue_tokens(cue: Cue, index: int) -> list[_Token]:
+    if cue.spoken:
+        return [_Token(token, index, word.start, word.end) for word in cue.spoken for token in _tokens(word.text)]
     if not cue.words:
         return [_Token(token, index, None) for token in _tokens(cue.text)]
     return [_Token(token, index, start) for start, chunk in cue.words for token in _tokens(chunk)]
@@ -146,9 +155,26 @@ def _find_in_stream(stream: list[_Token], track: list[Cue], phrase: list[str]) -
             start = first.time if first.time is not None else covered[0].start
             following = stream[position + len(phrase)] if position + len(phrase) < len(stream) else None
             timed_end = following is not None and following.cue == last.cue and following.time is not None
-            end = following.time if timed_end else max(cue.end for cue in covered)  # type: ignore[union-attr]
+            if last.end is not None:
+                end = last.end
+            else:
+                end = following.time if timed_end else max(cue.end for cue in covered)  # type: ignore[union-attr]
             hits.append(_Hit(start, max(start, end), PHRASE_SCORE, tuple(cue.text for cue in covered), tuple(covered)))
     return hits
+
+
+def _narrowed(cue: Cue, query_tokens: list[str] | None) -> tuple[Fraction, Fraction]:
+    """A cue's hit narrowed to its transcribed words: the query's words when they matched in any order, else all
+    its words (a sentence matched by meaning). Subtitle cues keep their own times."""
+    if not cue.spoken:
+        return cue.start, cue.end
+    words = [word for word in cue.spoken if _tokens(word.text)]
+    if query_tokens is not None:
+        wanted = set(query_tokens)
+        words = [word for word in words if wanted & set(_tokens(word.text))] or words
+    if not words:
+        return cue.start, cue.end
+    return words[0].start, max(word.end for word in words)
 
 
 def _merge(hits: list[_Hit], padding: Fraction, end: Fraction) -> list[_Hit]:
@@ -196,7 +222,8 @@ def search_transcript(
                 if similarity >= SEMANTIC_THRESHOLD:
                     score = max(score, min(1.0, similarity))
             if score > 0:
-                hits.append(_Hit(cue.start, cue.end, score, (cue.text,)))
+                start, end = _narrowed(cue, query_tokens if score == TOKENS_SCORE else None)
+                hits.append(_Hit(start, end, score, (cue.text,)))
         for hit in _merge(hits, padding, end):
             moments.append(
                 Moment(

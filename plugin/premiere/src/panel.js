@@ -8,6 +8,7 @@ const W = require("./workflow.js");
 const { DaemonClient, DEFAULT_ADDRESS } = require("./daemon.js");
 const { removeReelmarkMarkers } = require("./markers.js");
 const { selectedClip } = require("./host.js");
+const { addSubtitles, hasSpeech } = require("./subtitles.js");
 
 // Swatches close to Premiere's eight marker colours, by index (display only).
 const SWATCHES = ["#5ebf4f", "#e2514c", "#a663d6", "#ef9a37", "#e6d24a", "#e9e9e9", "#4c8fe6", "#43c6d6"];
@@ -27,6 +28,7 @@ function startPanel({ document, ppro, uxp, fetchImpl = null, storage = null, sle
   const settings = loadSettings(storage);
   let busy = false;
   let cancelRequested = false;
+  let lastAnalysis = null; // the daemon's Analysis of the last "Analyze selected clip", for "Add subtitles"
 
   // --- kind filters ----------------------------------------------------------------------------------------------
   const kinds = KIND_ORDER.filter((k) => COLOURS.kinds[k]).concat(Object.keys(COLOURS.kinds).filter((k) => !KIND_ORDER.includes(k)));
@@ -97,6 +99,7 @@ function startPanel({ document, ppro, uxp, fetchImpl = null, storage = null, sle
   function setBusy(value) {
     busy = value;
     for (const id of ["btn-analyze", "btn-import", "btn-remove"]) $(id).disabled = value;
+    $("btn-subtitles").disabled = value || !hasSpeech(lastAnalysis);
     if (!value) $("progress-box").className = "progress hidden";
   }
 
@@ -179,12 +182,27 @@ function startPanel({ document, ppro, uxp, fetchImpl = null, storage = null, sle
         sleep,
         isCancelled: () => cancelRequested,
       });
+      lastAnalysis = out.analysis;
       renderList(out);
     } catch (error) {
       fail(error);
     } finally {
       setBusy(false);
       showSelection();
+    }
+  }
+
+  async function subtitles() {
+    if (busy || !lastAnalysis) return;
+    setBusy(true);
+    try {
+      const client = new DaemonClient({ address: $("daemon-address").value, token: $("daemon-token").value, fetchImpl });
+      const out = await addSubtitles(ppro, uxp, client, lastAnalysis);
+      if (out) say(out.imported ? "ok" : "info", out.message);
+    } catch (error) {
+      fail(error);
+    } finally {
+      setBusy(false);
     }
   }
 
@@ -219,13 +237,14 @@ function startPanel({ document, ppro, uxp, fetchImpl = null, storage = null, sle
   $("btn-analyze").addEventListener("click", analyze);
   $("btn-import").addEventListener("click", importFile);
   $("btn-remove").addEventListener("click", removeOurs);
+  $("btn-subtitles").addEventListener("click", subtitles);
   $("btn-cancel").addEventListener("click", () => {
     cancelRequested = true;
     $("progress-text").textContent = "Cancelling…";
   });
   showSelection();
 
-  return { analyze, importFile, removeOurs, showSelection, say };
+  return { analyze, importFile, removeOurs, subtitles, showSelection, say };
 }
 
 module.exports = { startPanel, SWATCHES };

@@ -90,7 +90,8 @@ async function analyzeSelected(ppro, client, { kinds = null, usedPartOnly = true
     throw withFileFallback(error);
   });
   const parsed = M.fromWireAnalysis(analysis);
-  return applyParsed(ppro, parsed, { kinds, clip, label: `reelmark: analyse ${clip.name}` });
+  const applied = await applyParsed(ppro, parsed, { kinds, clip, label: `reelmark: analyse ${clip.name}` });
+  return { ...applied, analysis };
 }
 
 module.exports = { applyParsed, importText, importFromPicker, analyzeSelected, analysisSpec, checkSameMedia, baseName };

@@ -23,6 +23,7 @@ const MODULES = {
   "host.js": "src/host.js",
   "daemon.js": "src/daemon.js",
   "workflow.js": "src/workflow.js",
+  "subtitles.js": "src/subtitles.js",
   "panel.js": "src/panel.js",
 };
 const WIDTH = 380;

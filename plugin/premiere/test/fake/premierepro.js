@@ -30,6 +30,9 @@
 //   VideoClipTrackItem (classes/videocliptrackitem) and AudioClipTrackItem (classes/audiocliptrackitem):
 //   getProjectItem(), getInPoint(), getOutPoint() (TickTime, relative to the start of the media). A selection
 //   holding both a clip's video and its linked audio lists both (ASSUMED order: as selected).
+// - Project.importFiles(filePaths: string[], suppressUI?, targetBin?, asNumberedStills?) → Promise<boolean>
+//   (classes/project); an .srt comes in as a captions project item (as File › Import does: ASSUMED, the reference
+//   says files; Adobe's help imports SRT captions so).
 // - ProjectUtils (classes/projectutils) getSelection(project) → ProjectItemSelection (classes/projectitemselection)
 //   getItems() → ProjectItem[].
 //
@@ -57,6 +60,7 @@ const state = {
   inTransaction: false,
   createWithSecondsCalls: 0,
   failNextTransaction: false,
+  refuseImport: false,
 };
 
 function fail(message) {
@@ -327,6 +331,12 @@ class Project {
   async getActiveSequence() {
     return this._sequence;
   }
+  async importFiles(filePaths, suppressUI = false, targetBin = null, asNumberedStills = false) {
+    if (!Array.isArray(filePaths) || !filePaths.every((path) => typeof path === "string")) fail("importFiles takes an array of paths");
+    if (state.refuseImport) return false;
+    this._imported = (this._imported || []).concat(filePaths);
+    return true;
+  }
   lockedAccess(callback) {
     if (typeof callback !== "function") fail("lockedAccess takes a function");
     if (state.locked) fail("lockedAccess is not re-entrant");
@@ -377,6 +387,7 @@ function _reset({ projectName = "Edit.prproj" } = {}) {
   state.inTransaction = false;
   state.createWithSecondsCalls = 0;
   state.failNextTransaction = false;
+  state.refuseImport = false;
   _setConstants();
   return state.project;
 }
