@@ -16,10 +16,13 @@ import pytest
 from reelmark.core.media.synthetic import ClipSpec, SubtitleCue, write_clip
 
 
-def spoken_clip(path: Path, sentence: str, at_s: float, created: str | None, seed: int, frame_count: int = 125) -> Path:
-    """A 25 fps clip of `frame_count` frames where `sentence` is spoken from `at_s` (its cue spans the speech)."""
+def spoken_clip(path: Path, sentence: str, at_s: float, created: str | None, seed: int, frame_count: int = 125,
+                subtitle: bool = True) -> Path:  # fmt: skip
+    """A 25 fps clip of `frame_count` frames where `sentence` is spoken from `at_s` (with `subtitle`, a cue spans
+    the speech)."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (Debian: apt-get install espeak-ng); the spoken clips need it")
+    path.parent.mkdir(parents=True, exist_ok=True)
     speech = path.with_suffix(".speech.wav")
     subprocess.run(["espeak-ng", "-w", str(speech), sentence], check=True, capture_output=True)
     with wave.open(str(speech)) as reader:
@@ -29,7 +32,8 @@ def spoken_clip(path: Path, sentence: str, at_s: float, created: str | None, see
     spoken_s = len(samples) / rate
     cue = SubtitleCue(Fraction(at_s).limit_denominator(100), Fraction(at_s + spoken_s).limit_denominator(100), sentence)
     silent = path.with_suffix(".silent.mp4")
-    write_clip(silent, ClipSpec(frame_count=frame_count, subtitles=(cue,), seed=seed, cuts=(frame_count // 2,)))
+    write_clip(silent, ClipSpec(frame_count=frame_count, subtitles=(cue,) if subtitle else (), seed=seed,
+                                cuts=(frame_count // 2,)))  # fmt: skip
     track = np.zeros(int(frame_count / 25 * rate), dtype=np.float32)
     start = int(at_s * rate)
     track[start:start + len(samples)] = samples[: max(0, len(track) - start)] / 32768.0

