@@ -157,6 +157,7 @@ def test_a_moved_file_is_recognised_and_an_edited_one_analysed_again(library) ->
 def test_bad_input_gets_one_line_and_exit_1(library, tmp_path: Path) -> None:
     code, _, said = run("index", str(tmp_path / "nowhere"), "--store", str(tmp_path / "s.sqlite3"))
     assert code == 1 and said.strip().count("\n") == 0 and "does not exist" in said
+    assert not (tmp_path / "s.sqlite3").exists(), "a refused run must not create a store"
     code, _, said = run("search", "anything", "--store", str(tmp_path / "empty.sqlite3"))
     assert code == 1 and "no library indexed yet" in said and said.strip().count("\n") == 0
 

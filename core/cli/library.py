@@ -66,6 +66,9 @@ def index(paths: tuple[Path, ...], engine: str, tasks: tuple[str, ...], params: 
     from reelmark.core.library.index import local_runner, run_index
     from reelmark.core.library.search import embed
 
+    from reelmark.core.library.scan import check_roots
+
+    check_roots(list(paths))  # before the store is opened (or made): bad input loses nothing
     config = IndexConfig(engine, tuple(tasks), with_model(engine, model, params))
     runner = local_runner
     if cluster:
@@ -91,8 +94,10 @@ def _path_map(items: tuple[str, ...]) -> dict[str, str]:
 def _print_progress(state: IndexProgress) -> None:
     if state.files_total == 0:
         return
+    from reelmark.core.library.clock import format_time_of_day
+
     eta = state.eta_s
-    eta_text = "?" if eta is None else f"{int(eta // 3600):d}:{int(eta // 60 % 60):02d}:{int(eta % 60):02d}"
+    eta_text = "?" if eta is None else format_time_of_day(eta)
     click.echo(f"[{state.files_done}/{state.files_total} files] {state.media_s_done / 3600:.3f} of "
                f"{state.media_s_total / 3600:.3f} h of media, {state.hours_per_hour:.1f} h per hour, ETA {eta_text}",
                err=True)  # fmt: skip

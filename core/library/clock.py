@@ -79,6 +79,7 @@ def moment_clock(start: RecordingStart, media_seconds: float) -> MomentClock:
 
 
 def format_time_of_day(seconds: float) -> str:
+    """HH:MM:SS (hours past 23 keep counting: it formats durations too)."""
     whole = int(seconds)
     return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
