@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reelmark.core.cli.common import ENGINE, MODEL, PARAMS, TASKS, with_model
+from reelmark.core.cli.common import ENGINE, MODEL, PARAMS, TASKS, TableChoice, with_model
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.files import write_atomically
 
@@ -126,9 +126,15 @@ def _print_summary(summary: IndexSummary, catalog: Catalog) -> None:
     click.echo(f"library: {plural(counts['files'], 'file')}, {plural(counts['moments'], 'moment')}", err=True)
 
 
+def _moment_kinds() -> list[str]:
+    from reelmark.core.results import MomentKind
+
+    return [kind.value for kind in MomentKind]
+
+
 @click.command()
 @click.argument("query", required=False, default="")
-@click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Only moments of this kind (shot, person, "
+@click.option("--kind", "kinds", multiple=True, metavar="KIND", type=TableChoice(_moment_kinds), help="Only moments of this kind (shot, person, "
               "speech, activity, …); repeat for several.")  # fmt: skip
 @click.option("--in", "folders", multiple=True, type=click.Path(path_type=Path),
               help="Only files under this folder; repeat for several.")
