@@ -250,3 +250,18 @@ def test_what_whisper_transcribes_is_searchable_with_its_time(tmp_path: Path) ->
     hits = json.loads(run("search", "visitor signs", "--kind", "speech", "--json", "--store", str(store))[1])
     assert hits and "visitor signs" in hits[0]["text"].casefold()
     assert 1.5 <= hits[0]["start_s"] <= 2.6
+
+
+def test_time_of_day_timecode_dates_a_clip_and_an_epoch_zero_tag_is_unknown(tmp_path: Path) -> None:
+    root = tmp_path / "cams"
+    write_clip(root / "timecode.mp4", ClipSpec(frame_count=50, cuts=(25,), timecode="18:30:00:00", seed=51))
+    spoken_clip(root / "epoch.mp4", "nothing to see", 0.5, "1970-01-01T00:00:00.000000Z", seed=52, frame_count=50)
+    store = tmp_path / "store.sqlite3"
+    assert run("index", str(root), "--task", "shots", "--store", str(store))[0] == 0
+    hits = json.loads(run("search", "shot", "--json", "--limit", "50", "--store", str(store))[1])
+    clocks = {(Path(hit["path"]).name, hit["start_s"]): hit["clock"] for hit in hits}
+    assert clocks[("timecode.mp4", 0.0)] == "18:30:00" and clocks[("timecode.mp4", 1.0)] == "18:30:01"
+    assert all(clock is None for (name, _), clock in clocks.items() if name == "epoch.mp4")
+    evening = json.loads(run("search", "shot", "--between", "18:00", "19:00", "--json", "--store", str(store))[1])
+    assert {Path(hit["path"]).name for hit in evening} == {"timecode.mp4"}
+    assert json.loads(run("search", "shot", "--on", "1970-01-01", "--json", "--store", str(store))[1]) == []
