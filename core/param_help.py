@@ -32,7 +32,9 @@ def default_text(value: Any) -> str:
 
 
 def _options(params: type) -> list[tuple[str, str, str]]:
-    meanings = _attribute_docs(params)
+    meanings = {}
+    for cls in reversed(params.__mro__[:-1]):  # inherited options (the signals engine's transcribe ones) too
+        meanings.update(_attribute_docs(cls))
     rows = []
     for field in dataclasses.fields(params):
         if field.default is not dataclasses.MISSING:
