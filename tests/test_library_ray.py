@@ -88,3 +88,59 @@ def test_a_worker_that_dies_is_retried_then_reported_and_the_rest_goes_on(local_
     assert code == 0, said
     assert "indexed 1 file " in said
     assert f"crash.mp4: the Ray worker analysing it died {runner_module.MAX_RETRIES + 1} times" in said
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_index_through_ray_client_on_a_ray_start_head_cluster(tmp_path: Path) -> None:
+    """The documented set-up: `ray start --head` (2 CPUs, on 127.0.0.1), the driver through ray://; the head's
+    whole process group is stopped at the end."""
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent))
+    if ray_cli is None:
+        pytest.skip("the ray command is not installed next to this Python")
+    root = tmp_path / "cams"
+    for seed in range(2):
+        write_clip(root / f"cam{seed}.mp4", ClipSpec(frame_count=40, cuts=(15 + seed,), seed=60 + seed))
+    gcs, client = free_port(), free_port()
+    head = subprocess.Popen(
+        [ray_cli, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={gcs}",
+         f"--ray-client-server-port={client}", "--min-worker-port=21000", "--max-worker-port=21100", "--num-cpus=2",
+         "--include-dashboard=false", "--disable-usage-stats"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
+    )  # fmt: skip
+    try:
+        import socket
+
+        for _ in range(120):  # the client server answers within a minute
+            try:
+                socket.create_connection(("127.0.0.1", client), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        # A fresh process, as a user runs it: Ray reads its authentication mode when first imported.
+        driver = subprocess.run([sys.executable, "-m", "reelmark.core.cli", "index", str(root), "--task", "shots",
+                                 "--store", str(tmp_path / "s.sqlite3"), "--cluster", f"ray://127.0.0.1:{client}"],
+                                capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert driver.returncode == 0, driver.stderr[-2000:]
+        assert "indexed 2 files" in driver.stderr
+        code, said = index(str(root), "--task", "shots", "--store", str(tmp_path / "local.sqlite3"))
+        assert moment_ids(tmp_path / "s.sqlite3") == moment_ids(tmp_path / "local.sqlite3")
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()

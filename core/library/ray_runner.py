@@ -15,8 +15,10 @@ Paths: workers open the file at the path the driver found it at, unless `path_ma
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from reelmark.core.errors import InvalidRequestError, ReelmarkError
@@ -47,6 +49,10 @@ def check_address(address: str) -> str:
 
 def ray_runner(address: str, path_map: Mapping[str, str] | None = None) -> Runner:
     """A runner that analyses on the Ray cluster at `address` (checked now, before any file is scanned)."""
+    if address.startswith("ray://") and "RAY_AUTH_MODE" not in os.environ and _has_ray_token():
+        # A cluster started by Ray >= 2.59 wants its token, but Ray Client (2.60) sends it only in token mode, and
+        # Ray reads the mode once, when it is imported: so here, before the import.
+        os.environ["RAY_AUTH_MODE"] = "token"
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -98,12 +104,25 @@ def _connect(address: str) -> None:
 
     options = {"logging_level": "WARNING", "log_to_driver": False}
     if address != "auto":
-        ray.init(address=address, **options)
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError) as error:
+            raise InvalidRequestError(
+                f"cannot connect to the Ray cluster at {address} ({str(error).splitlines()[0]}); check the address, "
+                "that this machine's Ray and Python match the cluster's, and, where the cluster uses token "
+                "authentication, that RAY_AUTH_MODE=token and its token (~/.ray/auth_token or RAY_AUTH_TOKEN) are set"
+            ) from None  # fmt: skip
         return
     try:
         ray.init(address="auto", **options)
     except ConnectionError:  # no cluster on this machine: a local one, for this run
         ray.init(address="local", include_dashboard=False, **options)
+
+
+def _has_ray_token() -> bool:
+    """Whether this machine holds a Ray token: $RAY_AUTH_TOKEN, $RAY_AUTH_TOKEN_PATH, or Ray's default file."""
+    return bool(os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+                or (Path.home() / ".ray" / "auth_token").is_file())  # fmt: skip
 
 
 def map_path(path: str, path_map: Mapping[str, str]) -> str:
