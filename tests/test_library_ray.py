@@ -29,8 +29,10 @@ def moment_ids(store: Path) -> list[tuple[str, str, str]]:
         return db.execute("SELECT fingerprint, moment_id, kind FROM library_moments ORDER BY 1, 2").fetchall()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def local_cluster():
+    """Per test, so no in-process cluster is alive beside the `ray start` one of the Ray Client test (two clusters on
+    one machine share /tmp/ray, and the client server then failed to start its per-driver server)."""
     ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING",
              log_to_driver=False)  # fmt: skip
     yield

@@ -15,8 +15,10 @@ Paths: workers open the file at the path the driver found it at, unless `path_ma
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,8 +27,11 @@ from reelmark.core.errors import InvalidRequestError, ReelmarkError
 from reelmark.core.library.analyse import IndexConfig, analyse_file
 from reelmark.core.library.index import Outcome, Runner, WorkItem
 
+log = logging.getLogger("reelmark.library")
 MAX_RETRIES = 2
 CONNECT_TIMEOUT_S = 5.0
+CLIENT_START_ATTEMPTS = 3
+CLIENT_RETRY_PAUSE_S = 2.0
 
 
 def check_address(address: str) -> str:
@@ -105,7 +110,7 @@ def _connect(address: str) -> None:
     options = {"logging_level": "WARNING", "log_to_driver": False}
     if address != "auto":
         try:
-            ray.init(address=address, **options)
+            _init_retrying_client_start(address, options)
         except (ConnectionError, RuntimeError) as error:
             raise InvalidRequestError(
                 f"cannot connect to the Ray cluster at {address} ({str(error).splitlines()[0]}); check the address, "
@@ -117,6 +122,23 @@ def _connect(address: str) -> None:
         ray.init(address="auto", **options)
     except ConnectionError:  # no cluster on this machine: a local one, for this run
         ray.init(address="local", include_dashboard=False, **options)
+
+
+def _init_retrying_client_start(address: str, options: dict[str, object]) -> None:
+    """`ray.init(address)`, tried again `CLIENT_START_ATTEMPTS` times when Ray Client's head could not start this
+    driver's server: on a loaded head (2 busy cores here) that start sometimes fails ("Initialization failure from
+    server" in 3 of 7 test runs without this retry; 3 of 3 passed with it)."""
+    import ray
+
+    for attempt in range(1, CLIENT_START_ATTEMPTS + 1):
+        try:
+            ray.init(address=address, **options)
+            return
+        except ConnectionError as error:
+            if attempt == CLIENT_START_ATTEMPTS or "Initialization failure" not in str(error):
+                raise
+            log.info("Ray Client could not start this driver's server (%s); trying again", error)
+            time.sleep(CLIENT_RETRY_PAUSE_S)
 
 
 def _has_ray_token() -> bool:
