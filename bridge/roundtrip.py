@@ -32,9 +32,9 @@ from reelmark.bridge.markers import remove_reelmark_markers
 from reelmark.bridge.media_lookup import MediaLookup
 from reelmark.bridge.reading import LoadedTimeline, read_timeline
 from reelmark.bridge.timelines import add_markers
-from reelmark.bridge.formats import FORMATS, format_for_path
-from reelmark.bridge.writers import TARGETS, patch_edl, render_timeline
-from reelmark.core.engines.base import AnalysisRequest, ProgressCallback
+from reelmark.bridge.formats import FORMATS, format_for_path, timeline_formats
+from reelmark.bridge.writers import patch_edl, render_timeline
+from reelmark.core.engines.base import AnalysisRequest, ProgressCallback, request_key
 from reelmark.core.errors import ReelmarkError, TimelineFormatError
 from reelmark.core.files import check_writable, write_atomically
 from reelmark.core.media.probing import probe
@@ -97,7 +97,7 @@ class CachedAnalyser:
 
     def __init__(self, analyse: Analyser):
         self.analyse = analyse
-        self.results: dict[tuple[Any, ...], Analysis] = {}
+        self.results: dict[str, Analysis] = {}
         self.probes: dict[Path, MediaInfo] = {}
         self.calls = 0
 
@@ -108,10 +108,7 @@ class CachedAnalyser:
 
     def __call__(self, request: AnalysisRequest) -> Analysis:
         stat = request.media.stat()
-        key = (
-            str(request.media), stat.st_size, stat.st_mtime_ns, request.start, request.end, request.tasks,
-            request.queries, tuple(sorted(request.params.items())),
-        )  # fmt: skip
+        key = request_key(request, None, f"{request.media}|{stat.st_size}|{stat.st_mtime_ns}")
         if key not in self.results:
             self.calls += 1
             self.results[key] = self.analyse(request)
@@ -134,8 +131,8 @@ def output_format_for(loaded: LoadedTimeline, output: Path, requested: str | Non
             "the AAF adapter (otio-aaf-adapter 2.0) drops markers when it writes, so an AAF round trip would lose "
             "every marker; write -o timeline.otio or timeline.xml (FCP7 XML) and import that"
         )
-    if chosen not in TARGETS:
-        raise TimelineFormatError(f"cannot write a timeline as {chosen!r}; choose one of {', '.join(TARGETS)}")
+    if chosen not in timeline_formats():
+        raise TimelineFormatError(f"cannot write a timeline as {chosen!r}; choose one of {', '.join(timeline_formats())}")
     return chosen
 
 
@@ -144,7 +141,7 @@ def roundtrip(
     output: Path,
     analyse: Analyser,
     *,
-    tasks: tuple[Task, ...] = (),
+    tasks: tuple[str, ...] = (),
     queries: tuple[str, ...] = (),
     params: dict[str, Any] | None = None,
     media_roots: tuple[Path, ...] = (),
@@ -220,7 +217,7 @@ def _mark_clip(
     place: Place,
     lookup: MediaLookup,
     analyse: CachedAnalyser,
-    tasks: tuple[Task, ...],
+    tasks: tuple[str, ...],
     queries: tuple[str, ...],
     params: dict[str, Any],
 ) -> ClipOutcome:
@@ -261,7 +258,7 @@ def losses(loaded: LoadedTimeline, data: bytes, fmt: str) -> list[str]:
     if fmt in ("otio", "resolve-otio") or (loaded.format == fmt and fmt in ("edl", "fcp7xml")):
         return []  # OTIO holds everything; patched documents keep everything
     with tempfile.TemporaryDirectory(prefix="reelmark-check-") as folder:
-        written = Path(folder) / f"written{FORMATS[fmt]}"
+        written = Path(folder) / f"written{FORMATS[fmt].extension}"
         written.write_bytes(data)
         back = read_timeline(written, loaded.edl_rate)
     before, after = _census(loaded.timelines), _census(back.timelines)

@@ -9,7 +9,6 @@ files are written atomically, so a failed write leaves no partial file.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import opentimelineio as otio
 
 from reelmark.bridge.colours import COLOURS
-from reelmark.bridge.formats import FORMATS
+from reelmark.bridge.formats import Format, all_formats, timeline_formats
 from reelmark.bridge.markers import id_tag, reelmark_id
 from reelmark.bridge.resolve_shape import to_resolve_shape
 from reelmark.bridge.timelines import TIMELINES
@@ -230,40 +229,40 @@ def _tag_names(root: Root) -> None:
                 marker.name = f"{marker.name} {id_tag(moment_id)}"
 
 
-TARGETS: dict[str, Callable[[Root], str]] = {
-    "otio": write_otio,
-    "resolve-otio": write_resolve_otio,
-    "fcp7xml": write_fcp7xml,
-    "edl": write_edl,
-    "fcpxml": write_fcpxml,
-}
-"""Timeline writers by format name (`formats.FORMATS` gives their file extensions)."""
+def write_json(analysis: Analysis, fmt: Format, timeline: str) -> bytes:
+    """The analysis itself, in the results model's JSON (the timeline choice does not apply)."""
+    return (analysis.to_json() + "\n").encode("utf-8")
+
+
+def write_timeline_file(analysis: Analysis, fmt: Format, timeline: str) -> bytes:
+    """A timeline format's file: the timeline `timeline` names, built from the analysis, in `fmt`."""
+    if timeline not in TIMELINES:
+        raise InvalidRequestError(f"unknown timeline {timeline!r}; choose one of {', '.join(TIMELINES)}")
+    return render_timeline(TIMELINES[timeline](analysis), fmt.name)
 
 
 def render_timeline(root: Root, fmt: str, edl_rate: Fraction | None = None) -> bytes:
+    """An OTIO timeline in the timeline format `fmt` (an EDL at `edl_rate` when given)."""
     if fmt == "edl":
         return write_edl(root, edl_rate).encode("utf-8")
-    if fmt not in TARGETS:
-        raise TimelineFormatError(_unknown_format(fmt, TARGETS))
-    return TARGETS[fmt](root).encode("utf-8")
+    record = all_formats().get(fmt)
+    if record is None or record.timeline_writer is None:
+        raise TimelineFormatError(_unknown_format(fmt, timeline_formats()))
+    return record.write_timeline()(root).encode("utf-8")
 
 
 def render(analysis: Analysis, fmt: str, timeline: str = "analysis") -> bytes:
     """The file contents of `analysis` in `fmt`; `timeline` picks the source clip, the highlight reel or segments."""
-    if fmt == "json":
-        return (analysis.to_json() + "\n").encode("utf-8")
-    if fmt not in TARGETS:
-        raise InvalidRequestError(_unknown_format(fmt, FORMATS))
-    if timeline not in TIMELINES:
-        raise InvalidRequestError(f"unknown timeline {timeline!r}; choose one of {', '.join(TIMELINES)}")
-    return render_timeline(TIMELINES[timeline](analysis), fmt)
+    if fmt not in all_formats():
+        raise InvalidRequestError(_unknown_format(fmt, list(all_formats())))
+    return all_formats()[fmt].write(analysis, timeline)
 
 
 def write_analysis(analysis: Analysis, path: Path, fmt: str, timeline: str = "analysis") -> Path:
     return write_atomically(Path(path), render(analysis, fmt, timeline))
 
 
-def _unknown_format(fmt: str, known: dict[str, object]) -> str:
+def _unknown_format(fmt: str, known: list[str]) -> str:
     return f"unknown format {fmt!r}; choose one of {', '.join(known)}"
 
 

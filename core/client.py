@@ -156,7 +156,7 @@ class DaemonProcess:
 def start_daemon_subprocess(store: Path, args: Sequence[str] = (), env: dict[str, str] | None = None,
                             timeout: float = DAEMON_START_TIMEOUT_S,
                             log: int | IO[bytes] | None = None) -> Iterator[DaemonProcess]:  # fmt: skip
-    """Run `python -m reelmark.core.daemon serve` on free loopback ports with its own store, until the block ends
+    """Run `python -m reelmark.core.cli serve` on free loopback ports with its own store, until the block ends
     (then SIGTERM, a graceful stop). `args` adds serve options (e.g. --address, --media-root); `log` is where
     its log lines go (a file, or subprocess.DEVNULL; default: this process's stderr). Its local token is kept
     beside the store unless `env` or this process names a file in $REELMARK_LOCAL_TOKEN_FILE."""
@@ -165,7 +165,7 @@ def start_daemon_subprocess(store: Path, args: Sequence[str] = (), env: dict[str
     with tempfile.TemporaryDirectory(prefix="reelmark-daemon-") as scratch:
         ready = Path(scratch) / "ready.json"
         command = [
-            sys.executable, "-m", "reelmark.core.daemon", "serve", "--store", str(store), "--ready-file", str(ready),
+            sys.executable, "-m", "reelmark.core.cli", "serve", "--store", str(store), "--ready-file", str(ready),
             "--address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", *args,
         ]  # fmt: skip
         process = subprocess.Popen(command, env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=log)

@@ -13,11 +13,11 @@ from typing import Any
 
 
 def engine_options() -> dict[str, list[tuple[str, str, str]]]:
-    """Engine name → (option, default as typed on the command line, meaning) for each of its options."""
-    from reelmark.core.engines.signals.context import SignalsParams
-    from reelmark.core.engines.vlm.params import VlmParams
+    """Engine name → (option, default as typed on the command line, meaning) for each of its options, for every
+    engine in the table (`engines.registry`)."""
+    from reelmark.core.engines.registry import engine_class, engine_names
 
-    return {engine: _options(params) for engine, params in (("signals", SignalsParams), ("vlm", VlmParams))}
+    return {name: _options(engine_class(name).options) for name in engine_names()}
 
 
 def default_text(value: Any) -> str:

@@ -75,12 +75,3 @@ def plural(count: int, noun: str) -> str:
     """`1 moment`, `2 moments`, `0 moments` (nouns here all take an s)."""
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
-
-FORMAT_KEEPS = {
-    "otio": "everything: markers with range, colour, comment and metadata; reframe paths in clip metadata",
-    "resolve-otio": "markers with range, colour (orange as Sand) and comment; Resolve reads no metadata",
-    "fcp7xml": "markers with range, name, comment and Premiere's eight colours; no reframe paths",
-    "edl": "each marker's start frame, colour and upper-cased name only (no duration, comment or reframe paths)",
-    "fcpxml": "markers with range and name; three colours, no comment or reframe paths",
-}
-"""What each NLE format keeps of an analysis, in one line (the writers' docstrings and the README say more)."""

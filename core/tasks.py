@@ -1,4 +1,5 @@
-"""What a user can ask an engine to do. Each engine declares the subset it supports."""
+"""The built-in task names. Each engine's own table declares the tasks it does, which need a query, and its
+defaults (`signals.tasks.TASKS`, `vlm.engine.SUPPORTED_TASKS`); a plug-in engine or task may add names."""
 
 from __future__ import annotations
 
@@ -29,6 +30,3 @@ class Task(StrEnum):
     ASK = "ask"
     """A free question about the clip."""
 
-
-QUERY_TASKS = frozenset({Task.TRANSCRIPT, Task.GROUND, Task.TRACK, Task.ASK})
-"""Tasks that need at least one --query."""

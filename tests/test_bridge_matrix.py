@@ -20,7 +20,7 @@ from conftest import CORPUS_MEDIA
 from test_daemon_support import start_daemon
 
 from reelmark.bridge.clock import MediaClock
-from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS
+from reelmark.bridge.formats import FORMATS, TIMELINE_KINDS, timeline_formats
 from reelmark.bridge.markers import reelmark_id
 from reelmark.bridge.rates import FORMAT_RATES, conform_rate
 from reelmark.bridge.reading import read_timeline
@@ -80,7 +80,7 @@ def test_every_file_in_every_format_and_timeline(analyses: dict[str, Analysis], 
                 render(analysis, fmt, kind)
         return
     data = render(analysis, fmt, kind)
-    path = tmp_path / f"cell{FORMATS[fmt]}"
+    path = tmp_path / f"cell{FORMATS[fmt].extension}"
     path.write_bytes(data)
     if fmt == "json":
         assert Analysis.from_json(data.decode("utf-8")) == analysis
@@ -103,7 +103,7 @@ def test_cli_exports_a_non_smpte_rate(analyses: dict[str, Analysis], fmt: str, t
     """car-detection.mp4 is 12.5 fps: it once ended in a 60-line traceback for every NLE format."""
     source = tmp_path / "car.json"
     source.write_text(analyses["car-detection.mp4"].to_json())
-    output = tmp_path / f"car{FORMATS[fmt]}"
+    output = tmp_path / f"car{FORMATS[fmt].extension}"
     result = subprocess.run([str(REELMARK), "export", str(source), "-o", str(output)], capture_output=True, text=True,
                             timeout=120, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -141,13 +141,13 @@ def test_daemon_export_answers_format_limits_without_internal(start_daemon, tmp_
 TIMELINE_FILES = sorted(path for path in (CORPUS_MEDIA.parent / "timelines").glob("*/*") if path.is_file())
 
 
-@pytest.mark.parametrize("fmt", [name for name in FORMATS if name != "json"])
+@pytest.mark.parametrize("fmt", timeline_formats())
 @pytest.mark.parametrize("source", TIMELINE_FILES or [Path("no corpus")], ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_corpus_timeline_in_every_format(source: Path, fmt: str, tmp_path: Path) -> None:
     """A round trip to any format writes the file, saying what it lost, or refuses in one line before analysing."""
     if not source.is_file():
         pytest.skip(f"corpus timelines missing: {source}")
-    output = tmp_path / f"out{FORMATS[fmt]}"
+    output = tmp_path / f"out{FORMATS[fmt].extension}"
 
     def refuse(request: AnalysisRequest) -> Analysis:
         raise AssertionError(f"the corpus media is not here; nothing should be analysed ({request.media})")

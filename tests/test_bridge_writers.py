@@ -182,7 +182,7 @@ def test_drop_frame_clip_exact_in_every_format(clips: dict[str, ClipTruth], tmp_
     assert otio.opentime.to_timecode(otio.opentime.RationalTime(origin, 30000 / 1001), 30000 / 1001) == "00:59:59;28"
     expected = {f"shot at {frame}": origin + frame for frame in (0, 7, 19)}
     for fmt in ("otio", "resolve-otio"):
-        back = read_timeline(write_analysis(analysis, tmp_path / f"df-{fmt}{FORMATS[fmt]}", fmt)).root
+        back = read_timeline(write_analysis(analysis, tmp_path / f"df-{fmt}{FORMATS[fmt].extension}", fmt)).root
         clip = next(track for track in back.tracks if track.kind == "Video")[0]
         found = {marker.name.split(" [")[0]: marker.marked_range.start_time.to_frames() for marker in clip.markers}
         assert found == expected, fmt

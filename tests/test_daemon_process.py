@@ -17,7 +17,7 @@ from test_daemon_support import GatedEngine, engine_factory, shots_request, star
 
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.client import DaemonClient, start_daemon_subprocess
-from reelmark.core.daemon.__main__ import main as daemon_cli
+from reelmark.core.cli import cli as daemon_cli  # the daemon verbs live with every other verb (#19)
 from reelmark.core.daemon.errors import StatusError
 from reelmark.core.media.synthetic import ClipSpec, write_clip
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reelmark.core.client import start_daemon_subprocess
-from reelmark.core.daemon.commands import serve
+from reelmark.core.cli.daemon import serve
 from reelmark.core.daemon.errors import ConfigurationError
 from reelmark.core.daemon.security import LOCAL_TOKEN_ENV, MIN_TOKEN_LENGTH, ensure_local_token
 

@@ -296,3 +296,24 @@ def test_real_avi_with_b_frames_has_increasing_times_in_decoder_order() -> None:
     assert all(np.array_equal(sample.image, luma) for sample, (_, luma) in zip(samples, decoded, strict=True))
     assert [sample.pts for sample in samples] == sorted(raw)
     assert all(b.time > a.time for a, b in pairwise(samples))
+
+
+@pytest.mark.parametrize("name", ["cfr25", "rotated"])
+def test_ycbcr_hands_over_the_planes_as_decoded_and_upright(clips: dict[str, ClipTruth], name: str) -> None:
+    """`color="ycbcr"`: the luma as the picture and Cb, Cr on their own 4:2:0 grid, turned like the luma; their
+    values are the decoder's own planes (checked against PyAV's yuv420p arrays of the same frame)."""
+    clip = clips[name]
+    sample = next(iter(sample_frames(clip.path, color="ycbcr", max_side=10_000)))
+    assert sample.chroma is not None and sample.image.ndim == 2
+    height, width = sample.image.shape
+    for plane in sample.chroma:
+        assert plane.shape == ((height + 1) // 2, (width + 1) // 2)
+    with av.open(str(clip.path)) as container:
+        frame = next(container.decode(video=0)).reformat(format="yuv420p")
+        planes = frame.to_ndarray()  # yuv420p: Y rows, then U and V packed below at quarter size
+    stored_height, stored_width = frame.height, frame.width
+    luma = planes[:stored_height]
+    turns = {0: 0, 90: 1, 180: 2, 270: 3}[probe(clip.path).video.rotation % 360]
+    assert np.array_equal(sample.image, np.rot90(luma, turns)), "the luma, read in place and turned upright"
+    cb = planes[stored_height:].reshape(-1)[: (stored_height // 2) * (stored_width // 2)].reshape(stored_height // 2, stored_width // 2)
+    assert np.array_equal(sample.chroma[0], np.rot90(cb, turns)), "Cb, read in place and turned like the luma"

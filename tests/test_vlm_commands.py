@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from tiny_vlm import build_tiny_qwen3_vl
 
-from reelmark.core.engines.vlm.commands import models
+from reelmark.core.cli.models import models
 from reelmark.core.engines.vlm.families import Qwen3Adapter
 from reelmark.core.engines.vlm.loader import ModelCache
 
@@ -51,6 +51,6 @@ def test_pull_fetches_through_huggingface_hub(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_registering_the_commands_does_not_import_torch() -> None:
-    code = "import sys, reelmark.core.engines.vlm.commands, reelmark.core.engines.vlm; print('torch' in sys.modules)"
+    code = "import sys, reelmark.core.cli.models, reelmark.core.engines.vlm; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False", "the CLI's start-up would pay for torch"

@@ -17,12 +17,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from reelmark.core.api.v1 import analysis_pb2 as wire
 from reelmark.core.api.v1 import service_pb2 as api
 from reelmark.core.engines.base import AnalysisRequest
+from reelmark.core.engines.registry import DEFAULT_ENGINE, check_task_names
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Analysis, Box, EngineRef, MediaRef, Moment, MomentKind, TimeSpan, TubePoint
-from reelmark.core.tasks import Task
-
-DEFAULT_ENGINE = "signals"
 
 
 def time_to_wire(seconds: Fraction) -> wire.Time:
@@ -121,7 +119,7 @@ def spec_from_request(request: AnalysisRequest, engine: str) -> api.AnalysisSpec
     """The wire form of a CLI/library request; the path is made absolute, since the daemon has its own cwd."""
     spec = api.AnalysisSpec(
         media_path=str(Path(request.media).expanduser().absolute()), engine=engine,
-        tasks=[task.value for task in request.tasks], queries=list(request.queries),
+        tasks=[str(task) for task in request.tasks], queries=list(request.queries),
         params={name: _param_text(value) for name, value in request.params.items()},
     )  # fmt: skip
     if request.start is not None:
@@ -132,15 +130,11 @@ def spec_from_request(request: AnalysisRequest, engine: str) -> api.AnalysisSpec
 
 
 def request_from_spec(spec: api.AnalysisSpec, media: Path) -> AnalysisRequest:
-    """The engine's request for a spec whose path has been checked and resolved to `media`."""
-    tasks = []
-    for name in spec.tasks:
-        if name not in Task._value2member_map_:
-            known = ", ".join(task.value for task in Task)
-            raise InvalidRequestError(f"unknown task {name!r}; choose from {known}")
-        tasks.append(Task(name))
+    """The engine's request for a spec whose path has been checked and resolved to `media` (the engine checks
+    the task names against its own table; a name no engine knows is refused here)."""
+    check_task_names(spec.tasks)
     return AnalysisRequest(
-        media=media, tasks=tuple(tasks), queries=tuple(spec.queries),
+        media=media, tasks=tuple(spec.tasks), queries=tuple(spec.queries),
         start=time_from_wire(spec.start, "start") if spec.HasField("start") else None,
         end=time_from_wire(spec.end, "end") if spec.HasField("end") else None,
         params=dict(spec.params),

@@ -1,4 +1,4 @@
-"""What identifies a result: the analysis key, and a memo of content fingerprints.
+"""A memo of content fingerprints, the costly half of an analysis key (`engines.base.request_key`).
 
 An analysis is keyed by the media's content fingerprint, the engine's name and version, and every part of the
 request that changes the result (tasks, queries, range, options), so a moved or copied file still hits the
@@ -9,34 +9,12 @@ cheap under load.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from reelmark.core.api.convert import time_from_wire
-from reelmark.core.api.v1 import service_pb2 as api
-from reelmark.core.engines.base import Engine
 
 MEMO_SIZE = 1024
-
-
-def analysis_key(spec: api.AnalysisSpec, fingerprint: str, engine: Engine) -> str:
-    """The store key of the analysis `spec` asks for, on media with this fingerprint."""
-    tasks = sorted(set(spec.tasks)) or sorted(task.value for task in engine.capabilities().default_tasks)
-    material = {
-        "fingerprint": fingerprint,
-        "engine": engine.name,
-        "engine_version": engine.version,
-        "tasks": tasks,
-        "queries": list(spec.queries),
-        "start": str(time_from_wire(spec.start, "start")) if spec.HasField("start") else None,
-        "end": str(time_from_wire(spec.end, "end")) if spec.HasField("end") else None,
-        "params": dict(sorted(spec.params.items())),
-    }
-    digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
-    return f"a-{digest[:32]}"
 
 
 class Fingerprints:

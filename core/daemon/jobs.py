@@ -21,18 +21,13 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Callable
 
-from google.protobuf import json_format
-
-from reelmark.core.api.convert import engine_name, request_from_spec
-from reelmark.core.api.v1 import service_pb2 as api
-from reelmark.core.daemon.cache import analysis_key
 from reelmark.core.daemon.errors import NotFoundError, QueueFullError, ShuttingDownError, log_unexpected
 from reelmark.core.daemon.workers import (
     EngineFactory, ProcessWorker, Runner, ThreadRunner, can_run_in_process, unexpected_failure,
 )  # fmt: skip
-from reelmark.core.engines.base import AnalysisCancelled, AnalysisRequest, Engine
+from reelmark.core.engines.base import AnalysisCancelled, AnalysisRequest, Engine, request_key
 from reelmark.core.errors import ReelmarkError
 from reelmark.core.store import (
     CANCELLED, FAILED, FINISHED_STATES, QUEUED, RUNNING, SUCCEEDED, JobRecord, Store, now,
@@ -66,17 +61,13 @@ class JobStatus:
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What a job runs, as plain picklable values: the engine, its request, and the spec as stored JSON (which
-    a restart re-reads and the API echoes back)."""
+    """What a job runs, as plain picklable values (a worker process or a cluster node can take it): the engine,
+    its request, and the request as the service stored it (which a restart re-reads and the API echoes back;
+    only the service reads that text, so wire types stay at the edge)."""
 
     engine: str
     request: AnalysisRequest
     spec_json: str
-
-    @classmethod
-    def from_spec(cls, spec: api.AnalysisSpec) -> JobRequest:
-        """The job for a checked spec (its media path already resolved and allowed)."""
-        return cls(engine_name(spec), request_from_spec(spec, Path(spec.media_path)), spec_to_json(spec))
 
 
 @dataclass
@@ -106,12 +97,8 @@ class _Pool:
     threads: list[threading.Thread] = field(default_factory=list)
 
 
-def spec_to_json(spec: api.AnalysisSpec) -> str:
-    return json_format.MessageToJson(spec, indent=None)
-
-
-def spec_from_json(text: str) -> api.AnalysisSpec:
-    return json_format.Parse(text, api.AnalysisSpec())
+JobDecoder = Callable[[str], JobRequest]
+"""Turns a stored `spec_json` back into a job; the service provides it, since it wrote the text."""
 
 
 class Scheduler:
@@ -165,13 +152,13 @@ class Scheduler:
 
     # --- life cycle -------------------------------------------------------------------------------------------
 
-    def recover(self) -> int:
+    def recover(self, decode: JobDecoder) -> int:
         """Re-queue what a previous daemon left unfinished; returns how many jobs were queued again."""
         jobs = self._store.recover()
         for record in jobs:
             try:
                 pool = self._pool(record.engine)
-                job = JobRequest.from_spec(spec_from_json(record.spec_json))
+                job = decode(record.spec_json)
             except ReelmarkError as error:
                 self._store.save_job(replace(record, state=FAILED, finished_at=now(), error_code=error.status,
                                              error_message=str(error)))  # fmt: skip
@@ -309,7 +296,7 @@ class Scheduler:
         try:
             finished = runner.run(job.job.request, lambda stage, fraction: self._progress(job, stage, fraction),
                                   job.cancel.is_set)  # fmt: skip
-            key = analysis_key(spec_from_json(job.job.spec_json), finished.fingerprint, engine)
+            key = request_key(job.job.request, engine, finished.fingerprint)
             self._store.put_analysis(key, finished.fingerprint, engine.name, engine.version, job.job.spec_json,
                                      finished.analysis_json)  # fmt: skip
         except AnalysisCancelled:

@@ -22,8 +22,8 @@ from reelmark.core.daemon.grpc_server import GrpcServer
 from reelmark.core.daemon.jobs import EngineFactory, Scheduler
 from reelmark.core.daemon.ports import PortInUseError, check_port_free
 from reelmark.core.daemon.security import DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, make_guard, split_address
-from reelmark.core.daemon.service import ReelmarkService
-from reelmark.core.engines import ENGINE_NAMES, get_engine
+from reelmark.core.daemon.service import ReelmarkService, stored_job
+from reelmark.core.engines import engine_names as registered_engines, get_engine
 from reelmark.core.store import Store, default_store_path
 
 log = logging.getLogger("reelmark.daemon")
@@ -53,13 +53,13 @@ class DaemonConfig:
 
 class Daemon:
     def __init__(self, config: DaemonConfig, engine_factory: EngineFactory = get_engine,
-                 engine_names: Sequence[str] = ENGINE_NAMES):  # fmt: skip
+                 engine_names: Sequence[str] | None = None):  # fmt: skip
         self.config = config
         addresses = [config.address] + ([config.http_address] if config.http_address else [])
         self.guard = make_guard(addresses, config.token, config.media_roots, config.local_token)
         self.store = Store(config.store_path)
         self.scheduler = Scheduler(self.store, engine_factory, config.cpu_workers, config.max_queue)
-        self.service = ReelmarkService(self.scheduler, self.store, self.guard, engine_names)
+        self.service = ReelmarkService(self.scheduler, self.store, self.guard, engine_names or registered_engines())
         self._grpc: GrpcServer | None = None
         self._http: GatewayServer | None = None
         self._stopped = False
@@ -92,7 +92,7 @@ class Daemon:
         except PortInUseError:
             self.store.close()
             raise
-        self.scheduler.recover()
+        self.scheduler.recover(stored_job)
         if self._http is not None:
             self._http.start()
         self._grpc.start()

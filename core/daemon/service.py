@@ -14,12 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from google.protobuf import json_format
+
 from reelmark.core.api.convert import analysis_to_wire, engine_name, request_from_spec, timestamp
 from reelmark.core.api.v1 import analysis_pb2 as wire
 from reelmark.core.api.v1 import service_pb2 as api
-from reelmark.core.daemon.cache import Fingerprints, analysis_key
+from reelmark.core.daemon.cache import Fingerprints
 from reelmark.core.daemon.errors import DeadlineExceededError, NotFoundError, QueueFullError, StatusError
-from reelmark.core.daemon.jobs import JobRequest, JobStatus, Scheduler, spec_from_json
+from reelmark.core.daemon.jobs import JobRequest, JobStatus, Scheduler
+from reelmark.core.engines.base import request_key
 from reelmark.core.daemon.security import Guard
 from reelmark.core.errors import EngineUnavailableError, InvalidRequestError, ReelmarkError
 from reelmark.core.results import Analysis
@@ -46,6 +49,25 @@ class CallContext(Protocol):
     def time_remaining(self) -> float | None: ...
 
     def is_active(self) -> bool: ...
+
+
+def spec_to_json(spec: api.AnalysisSpec) -> str:
+    return json_format.MessageToJson(spec, indent=None)
+
+
+def spec_from_json(text: str) -> api.AnalysisSpec:
+    return json_format.Parse(text, api.AnalysisSpec())
+
+
+def job_from_spec(spec: api.AnalysisSpec) -> JobRequest:
+    """The scheduler's picklable job for a checked spec (its media path already resolved and allowed): the wire
+    type stops here."""
+    return JobRequest(engine_name(spec), request_from_spec(spec, Path(spec.media_path)), spec_to_json(spec))
+
+
+def stored_job(spec_json: str) -> JobRequest:
+    """A job the store kept (`JobRecord.spec_json`), for the scheduler to re-queue after a restart."""
+    return job_from_spec(spec_from_json(spec_json))
 
 
 def job_to_wire(status: JobStatus) -> api.Job:
@@ -90,8 +112,8 @@ class ReelmarkService:
             capabilities = engine.capabilities()
             info = api.EngineInfo(
                 name=name, version=engine.version, available=True,
-                tasks=[task.value for task in capabilities.tasks],
-                default_tasks=[task.value for task in capabilities.default_tasks],
+                tasks=list(capabilities.tasks),
+                default_tasks=list(capabilities.default_tasks),
                 needs_gpu=capabilities.needs_gpu, device=capabilities.device, workers=self._scheduler.workers(name),
             )  # fmt: skip
             if capabilities.max_duration_s is not None:
@@ -135,9 +157,8 @@ class ReelmarkService:
 
     def GetAnalysis(self, request: api.GetAnalysisRequest, context: CallContext) -> wire.Analysis:
         if request.WhichOneof("key") == "spec":
-            spec = self._checked(request.spec)
-            engine = self._scheduler.engine(engine_name(spec))
-            key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
+            job = self._checked(request.spec)
+            key = self._key(job)
             if not self._store.has_analysis(key):
                 raise NotFoundError(
                     "this media has not been analysed with these settings yet; start it with StartAnalysis "
@@ -177,17 +198,18 @@ class ReelmarkService:
     def Export(self, request: api.ExportRequest, context: CallContext) -> api.ExportResponse:
         try:
             from reelmark.bridge import writers
+            from reelmark.bridge.formats import all_formats
         except ImportError:
             raise EngineUnavailableError(
                 "this reelmark has no OTIO bridge yet, so it cannot export NLE formats; use GetAnalysis for JSON"
             ) from None
-        if request.format not in writers.FORMATS:
-            raise InvalidRequestError(f"unknown export format {request.format!r}; choose one of {', '.join(writers.FORMATS)}")
+        if request.format not in all_formats():
+            raise InvalidRequestError(f"unknown export format {request.format!r}; choose one of {', '.join(all_formats())}")
         stored = self._store.get_analysis(request.analysis_id)
         if stored is None:
             raise NotFoundError(f"no analysis {request.analysis_id!r} in the store; analyse the clip first")
         analysis = Analysis.from_json(stored.analysis_json)
-        extension = writers.FORMATS[request.format]
+        extension = all_formats()[request.format].extension
         return api.ExportResponse(
             format=request.format, extension=extension, content=writers.render(analysis, request.format, request.timeline or "analysis"),
             suggested_name=Path(analysis.media.path).stem + extension,
@@ -195,31 +217,32 @@ class ReelmarkService:
 
     # --- helpers ----------------------------------------------------------------------------------------------
 
-    def _checked(self, spec: api.AnalysisSpec) -> api.AnalysisSpec:
-        """A copy of `spec` with the path resolved and allowed, the engine named, and every field valid."""
+    def _checked(self, spec: api.AnalysisSpec) -> JobRequest:
+        """The job `spec` asks for, with the path resolved and allowed, the engine named, and every field valid
+        (unknown tasks and bad times raise here)."""
         checked = api.AnalysisSpec()
         checked.CopyFrom(spec)
         checked.media_path = str(self._guard.media_path(spec.media_path))
         checked.engine = engine_name(spec)
-        request_from_spec(checked, Path(checked.media_path))  # raises on unknown tasks and bad times
-        return checked
+        return job_from_spec(checked)
 
-    def _start(self, spec: api.AnalysisSpec, force: bool) -> JobStatus:
+    def _key(self, job: JobRequest) -> str:
+        return request_key(job.request, self._scheduler.engine(job.engine), self._fingerprints(job.request.media))
+
+    def _start(self, job: JobRequest, force: bool) -> JobStatus:
         """A cached job when the store has the result, else a queued one, or the one already producing it (after
         the engine's preflight and a quick look at the media, so a bad option, a missing model or GPU, or a missing
         or undecodable file is refused now rather than in the queue)."""
         from reelmark.core.media.probing import probe
 
-        engine = self._scheduler.engine(spec.engine)
-        engine.preflight(request_from_spec(spec, Path(spec.media_path)))
-        key = analysis_key(spec, self._fingerprints(Path(spec.media_path)), engine)
+        self._scheduler.engine(job.engine).preflight(job.request)
+        key = self._key(job)
         if not force and self._store.has_analysis(key):
             # The same request again gets the cached job it got before, rather than a new row each time.
-            request = JobRequest.from_spec(spec)
-            earlier = self._store.cached_job(key, request.spec_json)
-            return self._scheduler.status(earlier.id) if earlier is not None else self._scheduler.add_cached(request, key)
-        probe(spec.media_path)
-        return self._scheduler.submit(JobRequest.from_spec(spec), key, force)
+            earlier = self._store.cached_job(key, job.spec_json)
+            return self._scheduler.status(earlier.id) if earlier is not None else self._scheduler.add_cached(job, key)
+        probe(job.request.media)
+        return self._scheduler.submit(job, key, force)
 
     @contextmanager
     def _waiting_slot(self, method: str) -> Iterator[None]:

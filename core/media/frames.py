@@ -27,7 +27,8 @@ faster (325 → 409 fps on 1080p30 H.264 here) for slightly blockier pictures, w
 analyses that read statistics (the signals engine), not pictures a person or a model looks at. Frames come
 out reduced (`max_side`) and upright (display rotation applied). `color="luma"` reads the Y plane as a numpy view
 and decimates it, skipping colour conversion altogether; `color="ycbcr"` does the same with the two chroma planes
-too (the shot detector's colour); `color="rgb"` converts and scales in one swscale pass.
+too, handed over on their own grid (the shot detector's colour); `color="rgb"` converts and scales in one swscale
+pass.
 Memory stays bounded: the sampler holds at most `REORDER_WINDOW` + 2 decoded frames besides the decoder's own
 queue.
 """
@@ -46,7 +47,6 @@ from itertools import count, pairwise
 from typing import TYPE_CHECKING, Literal
 
 import av
-import cv2
 import numpy as np
 
 from reelmark.core.errors import InvalidRangeError, NoVideoStreamError, TruncatedMediaError
@@ -91,9 +91,13 @@ class VideoSample:
     pts: int
     key_frame: bool
     image: np.ndarray
-    """`(h, w)` uint8 luma, or `(h, w, 3)` uint8 RGB or Y'CbCr."""
+    """`(h, w)` uint8 luma (`color="luma"` or `"ycbcr"`), or `(h, w, 3)` uint8 RGB."""
     target: Fraction | None = None
     """With `uniform_grid`: the grid instant this sample stands for; None otherwise."""
+    chroma: tuple[np.ndarray, np.ndarray] | None = None
+    """With `color="ycbcr"`: the Cb and Cr planes on their own 4:2:0 grid (half the luma's size, rounded up),
+    upright; None otherwise. Kept apart because a consumer that reduces them (the shot detector's thumbnails)
+    would only undo an upsampling to the luma grid."""
 
     @property
     def seconds(self) -> float:
@@ -232,11 +236,12 @@ class FrameSampler:
                 stream.codec_context.options = {"skip_loop_filter": "all"}
             cursor = _DecodeCursor(container, stream, self.path, 1 / self.video.rate, self.video.start)
             convert = _FrameConverter(self.color, self.plan.decimation, self.plan.output_size, self.video.rotation)
-            previous: tuple[int, np.ndarray] | None = None  # a repeated frame is converted once
+            previous: tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None = None  # converted once
             for frame, target in self._select(cursor):
                 if previous is None or previous[0] != frame.pts:
-                    previous = (frame.pts, convert(frame))
-                yield VideoSample(cursor.time_of(frame), frame.pts, bool(frame.key_frame), previous[1], target)
+                    previous = (frame.pts, *convert(frame))
+                _, image, chroma = previous
+                yield VideoSample(cursor.time_of(frame), frame.pts, bool(frame.key_frame), image, target, chroma)
             self._check_complete(cursor)
 
     def _select(self, cursor: _DecodeCursor) -> Iterator[tuple[VideoFrame, Fraction | None]]:
@@ -420,16 +425,23 @@ class _FrameConverter:
         width, height = upright_size
         self.stored_size = (height, width) if self.quarter_turns % 2 else (width, height)
 
-    def __call__(self, frame: VideoFrame) -> np.ndarray:
+    def __call__(self, frame: VideoFrame) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """(the picture, the chroma planes for `ycbcr`)."""
+        chroma = None
         if self.color == "luma":
             image = self._luma(frame)
         elif self.color == "ycbcr":
-            image = self._ycbcr(frame)
+            image, chroma = self._ycbcr(frame)
         elif self.decimation == 1:
             image = frame.to_ndarray(format="rgb24")
         else:
             width, height = self.stored_size
             image = frame.to_ndarray(format="rgb24", width=width, height=height)
+        if chroma is not None:
+            chroma = (self._upright(chroma[0]), self._upright(chroma[1]))
+        return self._upright(image), chroma
+
+    def _upright(self, image: np.ndarray) -> np.ndarray:
         if self.quarter_turns:
             image = np.rot90(image, self.quarter_turns)
         return np.ascontiguousarray(image)
@@ -438,16 +450,14 @@ class _FrameConverter:
         source = frame if frame.format.name in LUMA_PLANE_FORMATS else frame.reformat(format="gray")
         return _decimated_plane(source, 0, source.width, source.height, self.decimation)
 
-    def _ycbcr(self, frame: VideoFrame) -> np.ndarray:
-        """The planes as they are decoded (no RGB conversion), chroma stretched to the luma grid by repetition: the
-        colour the shot detector needs for a fraction of the cost of `rgb`."""
+    def _ycbcr(self, frame: VideoFrame) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """The planes as they are decoded, read in place (no RGB conversion): the colour the shot detector needs
+        for a fraction of the cost of `rgb`."""
         source = frame if frame.format.name in PLANAR_420_FORMATS else frame.reformat(format="yuv420p")
         luma = _decimated_plane(source, 0, source.width, source.height, self.decimation)
         chroma_width, chroma_height = (source.width + 1) // 2, (source.height + 1) // 2
-        chroma = [_decimated_plane(source, plane, chroma_width, chroma_height, self.decimation) for plane in (1, 2)]
-        size = (luma.shape[1], luma.shape[0])
-        stretched = [cv2.resize(np.ascontiguousarray(plane), size, interpolation=cv2.INTER_NEAREST) for plane in chroma]
-        return np.dstack([luma, *stretched])
+        cb, cr = (_decimated_plane(source, plane, chroma_width, chroma_height, self.decimation) for plane in (1, 2))
+        return luma, (cb, cr)
 
 
 def _decimated_plane(frame: VideoFrame, index: int, width: int, height: int, step: int) -> np.ndarray:

@@ -2,18 +2,8 @@
 
 One video decode (`features.extract_video_features`: cut scores, fades, motion, luma statistics, background
 subtraction, and the people/face detectors at a sampled rate) and one audio pass (`audio_features`: BS.1770
-loudness curves, speech and silence) feed every task; no task decodes the file again:
-
-| task | module | moments |
-|---|---|---|
-| shots | `shots` | shot, transition |
-| people | `people` | person, face (with tubes) |
-| activity | `activity` | activity (with tubes) |
-| highlights | `highlights` | highlight |
-| split | `split` | segment |
-| reframe | `reframe` | reframe, labelled "reframe 9:16 …" (crop keyframes as the tube) |
-| transcript | `transcript` | match |
-| ground | `grounding` | match, for the queries this engine really knows |
+loudness curves, speech and silence) feed every task; no task decodes the file again. The tasks, what each
+reads and which module does it are one table, `tasks.TASKS`; the engine loops over it without naming a task.
 
 Options are `SignalsParams` (see `context.py`), passed as `--param name=value` on the CLI.
 """
@@ -23,6 +13,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from reelmark.core.engines.base import (
     AnalysisCancelled,
@@ -30,25 +21,28 @@ from reelmark.core.engines.base import (
     CancelCheck,
     EngineCapabilities,
     ProgressCallback,
+    analysed_range,
+    build_analysis,
     checked_tasks,
 )
 from reelmark.core.engines.signals.context import SignalsContext, SignalsParams
 from reelmark.core.engines.signals.params import parse_params
-from reelmark.core.errors import InvalidRangeError
-from reelmark.core.results import Analysis, EngineRef, MediaRef, Moment, TimeSpan
-from reelmark.core.tasks import Task
+from reelmark.core.engines.signals.tasks import TaskSpec, run_order, task_table
+from reelmark.core.results import Analysis
 
 VERSION = "0.1.0"
-SUPPORTED_TASKS = (
-    Task.SHOTS, Task.PEOPLE, Task.ACTIVITY, Task.HIGHLIGHTS, Task.SPLIT, Task.REFRAME, Task.TRANSCRIPT, Task.GROUND,
-)  # fmt: skip
-DEFAULT_TASKS = (Task.SHOTS, Task.PEOPLE, Task.ACTIVITY, Task.HIGHLIGHTS)
-VIDEO_TASKS = frozenset({Task.SHOTS, Task.PEOPLE, Task.ACTIVITY, Task.HIGHLIGHTS, Task.SPLIT, Task.REFRAME, Task.GROUND})
-PEOPLE_TASKS = frozenset({Task.PEOPLE, Task.HIGHLIGHTS, Task.REFRAME, Task.GROUND})
-AUDIO_TASKS = frozenset({Task.HIGHLIGHTS, Task.SPLIT, Task.GROUND})
-CUE_TASKS = frozenset({Task.TRANSCRIPT, Task.GROUND})
 # Share of the progress bar each stage takes: decoding video dominates.
 STAGE_WEIGHTS = {"video": 0.75, "audio": 0.15, "tasks": 0.10}
+
+
+class _FromTaskTable:
+    """A class attribute read from the live task table, so a task registered after import is offered too."""
+
+    def __init__(self, select: Callable[[dict[str, TaskSpec]], object]):
+        self.select = select
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        return self.select(task_table())
 
 
 class _Stages:
@@ -79,63 +73,58 @@ class SignalsEngine:
 
     name = "signals"
     version = VERSION
+    summary = "any CPU, nothing to download"
+    tasks = _FromTaskTable(lambda table: tuple(table))
+    default_tasks = _FromTaskTable(lambda table: tuple(name for name, spec in table.items() if spec.default))
+    query_tasks = _FromTaskTable(lambda table: frozenset(name for name, spec in table.items() if spec.needs_query))
+    options = SignalsParams
 
     def capabilities(self) -> EngineCapabilities:
-        return EngineCapabilities(SUPPORTED_TASKS, DEFAULT_TASKS, needs_gpu=False, max_duration_s=None, device="cpu")
+        return EngineCapabilities(self.tasks, self.default_tasks, needs_gpu=False, max_duration_s=None, device="cpu")
 
     def preflight(self, request: AnalysisRequest) -> None:
         parse_params(request.params)
-        _checked_tasks(request)
+        checked_tasks(request, self)
 
     def analyze(
         self, request: AnalysisRequest, progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None
     ) -> Analysis:
-        from reelmark.core.media.fingerprinting import fingerprint
         from reelmark.core.media.probing import probe
-        from reelmark.core.media.ranges import checked_range, media_end
 
         params = parse_params(request.params)
-        tasks = _checked_tasks(request)
+        tasks = checked_tasks(request, self)
+        order = run_order(tasks)
+        inputs = set().union(*(task_table()[name].inputs for name in order))
         info = probe(request.media)
-        start, end = checked_range(info, request.start, request.end)
-        end = end if end is not None else media_end(info)
-        if end is None:
-            raise InvalidRangeError(f"{info.path}: its duration is unknown; give --end to say how much to analyse")
-        context = SignalsContext(info, start, end, params)
-        needs_video = bool(VIDEO_TASKS & set(tasks)) and info.video is not None
-        needs_audio = bool(AUDIO_TASKS & set(tasks)) and bool(info.audio)
+        analysed = analysed_range(info, request)
+        context = SignalsContext(info, analysed.start, analysed.end, params)
+        needs_video = "video" in inputs and info.video is not None
+        needs_audio = "audio" in inputs and bool(info.audio)
         stages = _Stages(progress, [name for name, wanted in (("video", needs_video), ("audio", needs_audio)) if wanted] + ["tasks"])
         if needs_audio and needs_video:
             _prefetch("reelmark.core.engines.signals.audio_features")
         if needs_video:
-            self._video_pass(context, bool(PEOPLE_TASKS & set(tasks)), stages, cancelled)
+            self._video_pass(context, "people" in inputs, stages, cancelled)
         elif info.video is None:
             context.diagnostics.append("no video stream: video features (shots, people, activity, reframe) are absent")
         if needs_audio:
             from reelmark.core.engines.signals.audio_features import extract_audio_features
 
             context.audio = extract_audio_features(
-                info, start=start, end=end, min_silence_s=params.min_silence_s,
+                info, start=context.start, end=context.end, min_silence_s=params.min_silence_s,
                 progress=stages.reporter("audio", "analysing audio"), cancelled=cancelled,
             )  # fmt: skip
         elif not info.audio:
             context.diagnostics.append("no audio stream: loudness, speech and silence features are absent")
-        if CUE_TASKS & set(tasks):
+        if "cues" in inputs:
             from reelmark.core.media.subtitles import read_subtitles
 
-            context.cues = [cue for cue in read_subtitles(info.path) if cue.end > start and cue.start < end]
+            context.cues = [cue for cue in read_subtitles(info.path) if cue.end > context.start and cue.start < context.end]
         report_tasks = stages.reporter("tasks", "finding moments")
-        moments = _run_tasks(context, tasks, request.queries, report_tasks, cancelled)
+        _run_tasks(context, order, request.queries, report_tasks, cancelled)
         report_tasks(1.0)
-        analysed = TimeSpan(start, end)
-        whole = request.start is None and request.end is None
-        return Analysis(
-            media=MediaRef(info.path, fingerprint(info.path), info),
-            engine=EngineRef(self.name, self.version, {**params.cache_key(), "tasks": [task.value for task in tasks]}),
-            moments=tuple(_unique(moments)),
-            source_range=None if whole else analysed,
-            diagnostics=tuple(context.diagnostics),
-        )
+        moments = [moment for name in tasks for moment in context.results.get(name, [])]
+        return build_analysis(self, request, info, analysed, params, tasks, moments, context.diagnostics)
 
     @staticmethod
     def _video_pass(context: SignalsContext, with_people: bool, stages: _Stages, cancelled: CancelCheck | None) -> None:
@@ -161,81 +150,23 @@ def _prefetch(module: str) -> None:
     threading.Thread(target=importlib.import_module, args=(module,), name=f"prefetch {module}", daemon=True).start()
 
 
-def _checked_tasks(request: AnalysisRequest) -> tuple[Task, ...]:
-    return checked_tasks(request, "signals", SUPPORTED_TASKS, DEFAULT_TASKS, "use --engine vlm (a vision-language model) for that")
-
-
 def _run_tasks(
     context: SignalsContext,
-    tasks: tuple[Task, ...],
+    order: tuple[str, ...],
     queries: tuple[str, ...],
     report: Callable[[float], None],
     cancelled: CancelCheck | None,
-) -> list[Moment]:
-    """Each task reads the shared context; results are concatenated in task order."""
-    moments: list[Moment] = []
-    activity: list[Moment] = []
-    for done, task in enumerate(tasks):
+) -> None:
+    """Each task reads the shared context (and the results of the tasks it uses); its moments go to
+    `context.results` under its name."""
+    for done, name in enumerate(order):
         if cancelled is not None and cancelled():
             raise AnalysisCancelled("analysis cancelled")
-        report(done / len(tasks))
-        if task in VIDEO_TASKS - {Task.GROUND} and context.video is None:
+        report(done / len(order))
+        spec = task_table()[name]
+        if spec.needs_video and context.video is None:
             continue
-        if task is Task.SHOTS:
-            from reelmark.core.engines.signals.shots import shot_moments
-
-            moments += shot_moments(context.shots) if context.shots is not None else []
-        elif task is Task.PEOPLE:
-            moments += context.people
-        elif task is Task.ACTIVITY:
-            activity = _activity(context)
-            moments += activity
-        elif task is Task.HIGHLIGHTS:
-            from reelmark.core.engines.signals.highlights import pick_highlights
-
-            moments += pick_highlights(context)
-        elif task is Task.SPLIT:
-            from reelmark.core.engines.signals.split import smart_split
-
-            moments += smart_split(context)
-        elif task is Task.REFRAME:
-            from reelmark.core.engines.signals.reframe import reframe
-
-            for aspect in context.params.reframe_aspects:
-                moments += reframe(context, aspect)
-        elif task is Task.TRANSCRIPT:
-            from reelmark.core.engines.signals.transcript import search_transcript
-
-            moments += search_transcript(
-                context.cues, queries, padding_s=context.params.transcript_padding_s, end=context.end
-            )
-            if not context.cues:
-                from reelmark.core.engines.signals.transcript import no_subtitles_reason
-
-                context.diagnostics.append(no_subtitles_reason(context.info))
-        elif task is Task.GROUND:
-            from reelmark.core.engines.signals.grounding import ground
-
-            if not activity and context.video is not None:
-                activity = _activity(context)
-            for query in queries:
-                found, diagnostic = ground(context, query, activity=activity)
-                moments += found
-                if diagnostic:
-                    context.diagnostics.append(diagnostic)
-    return moments
+        context.results[name] = list(spec.runner()(context, queries))
 
 
-def _activity(context: SignalsContext) -> list[Moment]:
-    from reelmark.core.engines.signals.activity import find_activity
-
-    assert context.video is not None
-    return find_activity(context.video, context.shots)
-
-
-def _unique(moments: list[Moment]) -> list[Moment]:
-    """Drop exact repeats (the same finding reached by two tasks, e.g. activity asked for and grounded)."""
-    return list({moment.id: moment for moment in moments}.values())
-
-
-__all__ = ["DEFAULT_TASKS", "SUPPORTED_TASKS", "SignalsEngine", "SignalsParams"]
+__all__ = ["SignalsEngine", "SignalsParams"]

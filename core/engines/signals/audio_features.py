@@ -57,6 +57,7 @@ import scipy.signal
 import webrtcvad
 
 from reelmark.core.engines.base import AnalysisCancelled, CancelCheck
+from reelmark.core.engines.signals.runs import true_runs
 from reelmark.core.engines.signals.context import AudioFeatures
 from reelmark.core.media.audio import read_audio
 from reelmark.core.media.types import MediaInfo
@@ -148,12 +149,6 @@ def _window_means(hop_sums: np.ndarray, hops: int, hop_samples: int) -> np.ndarr
     return sums / counts
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Inclusive index ranges (i, j) where `mask` is True throughout."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
-
-
 def _subtract(spans: Iterable[TimeSpan], holes: tuple[TimeSpan, ...]) -> list[TimeSpan]:
     """`spans` with every part that lies in one of `holes` removed (both sorted, holes disjoint)."""
     result = []
@@ -233,11 +228,11 @@ class _AudioAnalyser:
 
     def _silence(self, momentary: np.ndarray, threshold: float, end: Fraction, min_length: Fraction) -> tuple[TimeSpan, ...]:
         spans = []
-        for first, last in _runs(momentary < threshold):
+        for first, stop in true_runs(momentary < threshold):
             span_start = max(self.start, self.start + (first + 1 - MOMENTARY_HOPS) * HOP)
-            span_end = self.start + (last + 1) * HOP
+            span_end = self.start + stop * HOP
             tail = self.pending_squares
-            if last == len(momentary) - 1 and (not len(tail) or lufs(tail.mean()) < threshold):
+            if stop == len(momentary) and (not len(tail) or lufs(tail.mean()) < threshold):
                 span_end = end  # the unmeasured last part of a hop is silent too
             if span_end - span_start >= min_length:
                 spans.append(TimeSpan(span_start, span_end))
@@ -246,15 +241,15 @@ class _AudioAnalyser:
     def _speech(self, silence: tuple[TimeSpan, ...]) -> tuple[TimeSpan, ...]:
         joined: list[tuple[int, int]] = []
         hangover = int(SPEECH_HANGOVER_S / VAD_FRAME)
-        for first, last in _runs(np.asarray(self.voiced, dtype=bool)):
-            if joined and first - joined[-1][1] - 1 <= hangover:
+        for first, stop in true_runs(np.asarray(self.voiced, dtype=bool)):
+            if joined and first - joined[-1][1] <= hangover:
                 first = joined.pop()[0]
-            joined.append((first, last))
+            joined.append((first, stop))
         levels = np.concatenate(self.frame_levels) if self.frame_levels else np.zeros(0)
         modulated = [
-            TimeSpan(self.start + first * VAD_FRAME, self.start + (last + 1) * VAD_FRAME)
-            for first, last in joined
-            if _modulation_db(levels[first : last + 1]) >= MIN_SPEECH_MODULATION_DB
+            TimeSpan(self.start + first * VAD_FRAME, self.start + stop * VAD_FRAME)
+            for first, stop in joined
+            if _modulation_db(levels[first:stop]) >= MIN_SPEECH_MODULATION_DB
         ]
         return tuple(span for span in _subtract(modulated, silence) if span.duration >= MIN_SPEECH_S)
 

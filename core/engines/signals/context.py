@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from reelmark.core.engines.signals.features import VideoFeatures
+from reelmark.core.errors import InvalidRequestError
 from reelmark.core.media.subtitles import Cue
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Moment, TimeSpan
@@ -108,14 +109,22 @@ class SignalsParams:
     transcript_padding_s: float = 1.0
     """Seconds added before and after each transcript match."""
 
-    def cache_key(self) -> dict[str, object]:
-        """JSON-native values (a Fraction as "n/d", a tuple as a list), so a stored analysis compares equal."""
-        def native(value: object) -> object:
-            if isinstance(value, Fraction):
-                return str(value)
-            return list(value) if isinstance(value, tuple) else value
-
-        return {name: native(value) for name, value in self.__dict__.items()}
+    def __post_init__(self) -> None:
+        """The limits, checked wherever the options are built (CLI, daemon, tests)."""
+        if not 0 <= self.shot_sensitivity <= 1:
+            raise InvalidRequestError("--param shot_sensitivity must lie between 0 and 1")
+        if not 0 < self.detect_fps <= 30:
+            raise InvalidRequestError("--param detect_fps must lie in (0, 30]")
+        if self.detect_side < 64:
+            raise InvalidRequestError("--param detect_side must be at least 64 pixels")
+        if self.highlight_count < 1:
+            raise InvalidRequestError("--param highlight_count must be at least 1")
+        if not 0 < self.highlight_min_s <= self.highlight_max_s:
+            raise InvalidRequestError("--param highlight_min_s must be positive and at most highlight_max_s")
+        if self.split_target_s is not None and self.split_target_s <= 0:
+            raise InvalidRequestError("--param split_target_s must be positive (or none to choose from the clip's length)")
+        if self.highlight_budget_s is not None and self.highlight_budget_s < self.highlight_min_s:
+            raise InvalidRequestError("--param highlight_budget_s must be at least highlight_min_s")
 
 
 @dataclass
@@ -130,4 +139,6 @@ class SignalsContext:
     shots: ShotBoundaries | None = None
     people: list[Moment] = field(default_factory=list)
     """Person and face moments with tubes, from `people.track_people`."""
+    results: dict[str, list[Moment]] = field(default_factory=dict)
+    """Each task's moments once it has run, by task name: what a task that `uses` another reads."""
     diagnostics: list[str] = field(default_factory=list)

@@ -177,9 +177,10 @@ class _Accumulator:
         self.sampled_times: list[Fraction] = []
         self.regions: list[MovingRegion] = []
 
-    def add(self, time: Fraction, luma: np.ndarray, ycbcr: np.ndarray) -> bool:
-        """Fold one frame in; True when it is a sampled (detection) frame."""
-        colour = cv2.resize(ycbcr, COLOUR_THUMB_SIZE, interpolation=cv2.INTER_AREA)
+    def add(self, time: Fraction, luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Fold one frame in (its luma, and its Cb and Cr planes on their own grid); True when it is a sampled
+        (detection) frame."""
+        colour = cv2.merge([cv2.resize(plane, COLOUR_THUMB_SIZE, interpolation=cv2.INTER_AREA) for plane in (luma, *chroma)])
         self.pictures.append(cv2.resize(colour, PICTURE_SIZE, interpolation=cv2.INTER_AREA))
         thumb = _area_thumbnail(luma, THUMB_SIDE)
         histogram = cv2.calcHist([thumb], [0], None, [HISTOGRAM_BINS], [0, 256]).ravel() / thumb.size
@@ -247,10 +248,10 @@ def extract_video_features(
     accumulator = _Accumulator(1 / detect_fps)
     expected = sampler.plan.estimated_samples or 1
     for index, sample in enumerate(sampler):
-        luma = np.ascontiguousarray(sample.image[..., 0])
-        if accumulator.add(sample.time, luma, sample.image):
+        assert sample.chroma is not None, "color='ycbcr' hands over the chroma planes"
+        if accumulator.add(sample.time, sample.image, sample.chroma):
             for consumer in consumers:
-                consumer(sample.time, luma)
+                consumer(sample.time, sample.image)
         if index % 32 == 0:
             if cancelled is not None and cancelled():
                 raise AnalysisCancelled("analysis cancelled")

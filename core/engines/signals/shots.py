@@ -59,6 +59,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from reelmark.core.engines.signals.context import ShotBoundaries, Transition, TransitionKind
 from reelmark.core.engines.signals.features import VideoFeatures
+from reelmark.core.engines.signals.runs import true_runs
 from reelmark.core.results import Moment, MomentKind, TimeSpan
 
 NEIGHBOUR_S = 0.5
@@ -183,12 +184,6 @@ def shot_moments(shots: ShotBoundaries) -> list[Moment]:
     return moments
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of every run of True."""
-    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
-
-
 def _distance(video: VideoFeatures, a: int, b: int) -> float:
     """Half the L1 distance of two frames' histograms: the cut score between any two frames."""
     return 0.5 * float(np.abs(video.histograms[a] - video.histograms[b]).sum())
@@ -229,7 +224,7 @@ def _fades(video: VideoFeatures, scores: np.ndarray, frames_per_s: float, taken:
     flash = max(1, round(FLASH_S * frames_per_s))
     trend = max(2, round(RAMP_TREND_S * frames_per_s))
     fades = []
-    for black_start, black_stop in _runs(black):
+    for black_start, black_stop in true_runs(black):
         first = black_start
         down_trend = _slow_trend(video, black_start, black_start - 1, trend)
         while first > 1 and black_start - first < limit and _on_ramp(video, first - 1, +1, down_trend):
@@ -279,7 +274,7 @@ def _dissolves(
     context = max(3, round(NEIGHBOUR_S * frames_per_s))
     dissolves = []
     reach = 0
-    for core_start, core_stop in _runs((smooth >= thresholds.gradual_floor) & free):
+    for core_start, core_stop in true_runs((smooth >= thresholds.gradual_floor) & free):
         if core_start < reach:
             continue  # inside the run of the previous core
         start, stop, level = core_start, core_stop, DISSOLVE_TAIL * float(np.median(smooth[core_start:core_stop]))

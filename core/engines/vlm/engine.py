@@ -24,12 +24,14 @@ from reelmark.core.engines.base import (
     CancelCheck,
     EngineCapabilities,
     ProgressCallback,
+    analysed_range,
+    build_analysis,
     checked_tasks,
 )
 from reelmark.core.engines.vlm.params import VlmParams, parse_params
 from reelmark.core.errors import EngineUnavailableError, InvalidRangeError, NoVideoStreamError
-from reelmark.core.results import Analysis, Box, EngineRef, MediaRef, Moment, MomentKind, TimeSpan, TubePoint
-from reelmark.core.tasks import QUERY_TASKS, Task
+from reelmark.core.results import Analysis, Box, Moment, MomentKind, TimeSpan, TubePoint
+from reelmark.core.tasks import Task
 
 if TYPE_CHECKING:
     from reelmark.core.engines.vlm.families import VisualFeatures
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 VERSION = "0.1.0"
 SUPPORTED_TASKS = (Task.GROUND, Task.TRACK, Task.HIGHLIGHTS, Task.DESCRIBE, Task.ASK)
 DEFAULT_TASKS = (Task.DESCRIBE,)
+QUERY_TASKS = frozenset({Task.GROUND, Task.TRACK, Task.ASK})
+"""The tasks asked once per query."""
 FRAMES_PER_GROUP = 2
 """The temporal patch of both supported families; sets the longest clip the default budget can hold."""
 STAGES = {"video": (0.0, 0.3), "vision": (0.3, 0.5), "prompts": (0.5, 1.0)}
@@ -69,6 +73,11 @@ class VlmEngine:
 
     name = "vlm"
     version = VERSION
+    summary = "a vision-language model on a GPU; needs --model"
+    tasks = tuple(task.value for task in SUPPORTED_TASKS)
+    default_tasks = tuple(task.value for task in DEFAULT_TASKS)
+    query_tasks = frozenset(task.value for task in QUERY_TASKS)
+    options = VlmParams
 
     def __init__(self) -> None:
         from reelmark.core.engines.vlm.loader import ModelCache
@@ -93,18 +102,14 @@ class VlmEngine:
     def analyze(
         self, request: AnalysisRequest, progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None
     ) -> Analysis:
-        from reelmark.core.media.fingerprinting import fingerprint
         from reelmark.core.media.probing import probe
-        from reelmark.core.media.ranges import checked_range, media_end
 
         params, tasks, device = _validated(request)
         info = probe(request.media)
         if info.video is None:
             raise NoVideoStreamError(f"{info.path} has no video stream; the vlm engine analyses pictures")
-        start, end = checked_range(info, request.start, request.end)
-        end = end if end is not None else media_end(info)
-        if end is None:
-            raise InvalidRangeError(f"{info.path}: its duration is unknown; give --end to say how much to analyse")
+        analysed = analysed_range(info, request)
+        start, end = analysed.start, analysed.end
         check = _canceller(cancelled)
         loaded = self._models.get(params.model, device)
         budget = _plan(info, start, end, loaded, params)
@@ -121,19 +126,11 @@ class VlmEngine:
             f"model time 0 = {float(start):g} s"
         )
         moments = _answer_all(run, tasks, request.queries, _stage(progress, "prompts", "asking the model", check))
-        whole = request.start is None and request.end is None
-        engine_params = {
-            **params.cache_key(), "tasks": [task.value for task in tasks], "fps": str(budget.fps),
-            "max_pixels": budget.max_pixels, "frame_size": list(budget.size), "visual_tokens": budget.visual_tokens,
-            "prompts": run.prompts,
+        extra = {
+            "fps": str(budget.fps), "max_pixels": budget.max_pixels, "frame_size": list(budget.size),
+            "visual_tokens": budget.visual_tokens, "prompts": run.prompts,
         }  # fmt: skip
-        return Analysis(
-            media=MediaRef(info.path, fingerprint(info.path), info),
-            engine=EngineRef(self.name, self.version, engine_params, loaded.model_id),
-            moments=tuple({moment.id: moment for moment in moments}.values()),
-            source_range=None if whole else TimeSpan(start, end),
-            diagnostics=tuple(run.diagnostics),
-        )
+        return build_analysis(self, request, info, analysed, params, tasks, moments, run.diagnostics, extra, loaded.model_id)
 
 
 def _validated(request: AnalysisRequest) -> tuple[VlmParams, tuple[Task, ...], str]:
@@ -150,8 +147,7 @@ def _validated(request: AnalysisRequest) -> tuple[VlmParams, tuple[Task, ...], s
 
 
 def _checked_tasks(request: AnalysisRequest) -> tuple[Task, ...]:
-    choices = ", ".join(task.value for task in SUPPORTED_TASKS)
-    return checked_tasks(request, "vlm", SUPPORTED_TASKS, DEFAULT_TASKS, f"use --engine signals for that, or choose from {choices}")
+    return tuple(Task(name) for name in checked_tasks(request, VlmEngine))
 
 
 def _check_decoder(params: VlmParams, device: str) -> None:
