@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from reelmark.core.engines.signals.bars import picture_area
 from reelmark.core.engines.signals.context import ShotBoundaries, SignalsContext, SignalsParams, Transition
 from reelmark.core.engines.signals.features import MovingRegion, VideoFeatures, extract_video_features
 from reelmark.core.engines.signals.reframe import ASPECTS, DEAD_ZONE, MAX_ACCEL, MAX_SPEED, crop_path, reframe
@@ -349,3 +350,32 @@ def test_of_two_people_alike_the_one_who_moves_is_followed(info: MediaInfo) -> N
     [moment] = reframe(ctx, "9:16")
     assert _contains(_crop_at(moment.tube, Fraction(1, 2)), (0.1, 0.2, 0.2, 0.375), SIZE)
     assert all(_contains(_crop_at(moment.tube, t), (0.75, 0.2, 0.85, 0.375), SIZE) for t in sampled if t >= 2)
+
+
+def _pillarboxed(frames: int, bar_cells: int, lit: int = 120) -> np.ndarray:
+    """16×9 Y'CbCr thumbnails with `bar_cells` columns of video black on each side (a 4:3 picture in 16:9 has 2)."""
+    pictures = np.full((frames, 9, 16, 3), 128, np.uint8)
+    pictures[..., 0] = lit
+    pictures[:, :, :bar_cells, 0] = 16
+    pictures[:, :, 16 - bar_cells :, 0] = 16
+    return pictures
+
+
+def test_bars_are_found_in_pairs_and_a_dark_shot_has_none() -> None:
+    assert picture_area(_pillarboxed(5, 2)) == Box(0.125, 0.0, 0.875, 1.0)
+    assert picture_area(_pillarboxed(5, 0)) == Box(0.0, 0.0, 1.0, 1.0)
+    assert picture_area(_pillarboxed(5, 2, lit=16)) == Box(0.0, 0.0, 1.0, 1.0)  # all dark: no picture to bound
+    one_sided = _pillarboxed(5, 2)
+    one_sided[:, :, 14:, 0] = 120  # a dark wall on the left only is picture, not a bar
+    assert picture_area(one_sided) == Box(0.0, 0.0, 1.0, 1.0)
+
+
+def test_the_crop_stays_off_pillarbox_bars() -> None:
+    """A subject at the picture's right edge pulls the crop there, but not over the bar beyond it."""
+    subject = [(Fraction(i, 4), Box(0.8, 0.2, 0.87, 0.4)) for i in range(17)]
+    area = Box(0.125, 0.0, 0.875, 1.0)
+    tube = crop_path(subject, (1920, 1080), "9:16", [TimeSpan(Fraction(0), Fraction(4))], [area])
+    assert all(point.box.x1 <= area.x1 + 1e-9 for point in tube)
+    assert tube[-1].box.x1 > area.x1 - 0.01  # it does go as far as the picture allows
+    unbounded = crop_path(subject, (1920, 1080), "9:16", [TimeSpan(Fraction(0), Fraction(4))])
+    assert unbounded[-1].box.x1 > area.x1 + 0.02  # without the area it would have crossed onto the bar

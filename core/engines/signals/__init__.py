@@ -103,7 +103,7 @@ class SignalsEngine:
         needs_audio = "audio" in inputs and bool(info.audio)
         stages = _Stages(progress, [name for name, wanted in (("video", needs_video), ("audio", needs_audio)) if wanted] + ["tasks"])
         if needs_audio and needs_video:
-            _prefetch("reelmark.core.engines.signals.audio_features")
+            _prefetch(_load_audio_models)
         if needs_video:
             self._video_pass(context, "people" in inputs, stages, cancelled)
         elif info.video is None:
@@ -145,10 +145,19 @@ class SignalsEngine:
             context.people = track_people(detector.detections, context.video.sampled_times, context.video.end)
 
 
-def _prefetch(module: str) -> None:
-    """Import `module` on a background thread: scipy.signal alone takes about a second to import, which then
-    overlaps the video decode instead of following it (a later import of the same module waits for this one)."""
-    threading.Thread(target=importlib.import_module, args=(module,), name=f"prefetch {module}", daemon=True).start()
+def _prefetch(load: Callable[[], object]) -> None:
+    """Run `load` on a background thread, so that it overlaps the video decode instead of following it (a later
+    import of the same module waits for this one; the VAD model is cached once loaded)."""
+    threading.Thread(target=load, name="prefetch", daemon=True).start()
+
+
+def _load_audio_models() -> None:
+    """What the audio pass loads first: scipy.signal (about a second to import) and Silero's model (its package
+    imports torch, about 1.7 s here, though the model itself runs on ONNX Runtime)."""
+    importlib.import_module("reelmark.core.engines.signals.audio_features")
+    from reelmark.core.engines.speech.vad import load_model
+
+    load_model()
 
 
 def _run_tasks(

@@ -21,7 +21,8 @@ velocity, so two people who cross keep their identities. A track that lost its s
 picked up again by a detection of similar size near where it was last seen or is predicted to be
 (re-identification by position and size: only luma is available), so someone who steps out of view for a moment
 stays one track. Tracks seen fewer than `min_sightings` times are dropped, and the rest must pass
-`person_checks` (confidence, with faces vouching for person sightings; liveness in a still camera). Each track
+`person_checks` (confidence, with faces vouching for person sightings; liveness in a still camera; not a still
+object that a hand moved). Each track
 becomes a PERSON or FACE moment: its span runs from the first to the last sighting, widened by half a sampling
 interval, and its tube holds every sighting. `presence_spans` unites them into when anyone is in view.
 """
@@ -36,7 +37,7 @@ import cv2
 import numpy as np
 
 from reelmark.core.engines.signals.features import Detection
-from reelmark.core.engines.signals.person_checks import ChangeMeter, Sighting, alive, confident
+from reelmark.core.engines.signals.person_checks import ChangeMeter, Sighting, alive, confident, handled
 from reelmark.core.evaluation import merge_spans
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
@@ -225,12 +226,12 @@ def _tracks(
                 track = _Track(kind)
                 tracks.append(track)
             track.sightings.append(detection)
-    return [
-        track
-        for track in tracks
-        if len(track.sightings) >= min_sightings
-        and (not verify or (confident(track.sightings, faces) and alive(track.sightings)))
-    ]
+    seen = [track for track in tracks if len(track.sightings) >= min_sightings]
+    if not verify:
+        return seen
+    sure = [track for track in seen if confident(track.sightings, faces)]
+    lifeless = [track.sightings for track in sure if not alive(track.sightings)]
+    return [track for track in sure if alive(track.sightings) and not handled(track.sightings, lifeless)]
 
 
 def _interval(sampled_times: Sequence[Fraction]) -> Fraction:

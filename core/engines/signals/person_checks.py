@@ -13,6 +13,10 @@ bottles. No detector with weights inside a registry package does better under ou
   box changed at most) count; in a moving shot the test has nothing to say and the track keeps its benefit of
   the doubt.
 
+- **Not a handled object**: a live track standing where a lifeless one (confident, but turned down by the
+  liveness check) stood within `HANDLED_WITHIN_S` is that object, moved by a hand: the change in its box is the
+  hand's (the corpus's bottles). A person does not replace a still person-shaped object in exactly its place.
+
 `Sighting` carries the change measures from the detector to the tracker; plain `Detection`s (no measures) are
 judged on confidence alone.
 """
@@ -50,6 +54,11 @@ MIN_STILL_SAMPLES = 4
 """Liveness is judged only on tracks with at least this many still-camera samples..."""
 MIN_LIVE_SHARE = 0.5
 """...and rejects those live in fewer than this share of them."""
+HANDLED_WITHIN_S = 10.0
+"""A live track is a handled object when a lifeless one stood in its place at most this long before it began or
+after it ended (set on bottle-detection, where a hand keeps a bottle out of place for 4–11 s)."""
+HANDLED_IOU = 0.5
+"""...its place being the lifeless track's median box, overlapping the live track's by at least this IoU."""
 
 
 @dataclass(frozen=True)
@@ -138,3 +147,21 @@ def alive(sightings: Sequence[Detection]) -> bool:
         return True
     live = sum(s.changed_inside > 2 * s.changed_outside + LIVE_MARGIN for s in still)  # type: ignore[operator]
     return live / len(still) >= MIN_LIVE_SHARE
+
+
+def handled(sightings: Sequence[Detection], lifeless: Sequence[Sequence[Detection]]) -> bool:
+    """True for a track standing where one of the `lifeless` tracks (confident, not alive) stood within
+    `HANDLED_WITHIN_S` of it: the same still object, its box changing because a hand moves it."""
+    place = median_box(sightings)
+    start, end = sightings[0].time, sightings[-1].time
+    return any(
+        float(max(other[0].time - end, start - other[-1].time)) <= HANDLED_WITHIN_S
+        and place.iou(median_box(other)) >= HANDLED_IOU
+        for other in lifeless
+    )
+
+
+def median_box(sightings: Sequence[Detection]) -> Box:
+    """The coordinate-wise median of the sightings' boxes: where a track mostly stood."""
+    corners = np.median([sighting.box.to_list() for sighting in sightings], axis=0)
+    return Box(*(float(value) for value in corners))

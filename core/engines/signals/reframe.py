@@ -61,6 +61,7 @@ from fractions import Fraction
 import numpy as np
 import scipy.signal
 
+from reelmark.core.engines.signals.bars import FULL_FRAME, picture_area
 from reelmark.core.engines.signals.context import SignalsContext
 from reelmark.core.engines.signals.features import MovingRegion
 from reelmark.core.engines.signals.split import shot_changes
@@ -136,11 +137,17 @@ def _with_holds(start: float, known_times: list[float], known_centres: list[floa
     return times, centres
 
 
-def _follow(times: list[float], known_times: list[float], known_centres: list[float], crop: float) -> list[float]:
-    """Crop centres at `times` on one axis of size `crop`, following the subject centres known at `known_times`."""
-    low, high = crop / 2, 1 - crop / 2
+def _follow(
+    times: list[float], known_times: list[float], known_centres: list[float], crop: float, area: tuple[float, float] = (0.0, 1.0)
+) -> list[float]:
+    """Crop centres at `times` on one axis of size `crop`, following the subject centres known at `known_times`,
+    the crop kept inside `area` (the picture between bars) where it fits, else centred on it."""
+    low, high = max(crop / 2, area[0] + crop / 2), min(1 - crop / 2, area[1] - crop / 2)
+    if high < low:
+        middle = min(1 - crop / 2, max(crop / 2, (area[0] + area[1]) / 2))
+        low = high = middle
     if high <= low or not known_centres:
-        return [0.5] * len(times)
+        return [min(high, max(low, 0.5))] * len(times)
     known_times, known_centres = _with_holds(times[0], known_times, known_centres)
     dead_zone = DEAD_ZONE * crop
     position, velocity = min(high, max(low, float(np.interp(times[0], known_times, known_centres)))), 0.0
@@ -179,22 +186,24 @@ def crop_path(
     source_size: tuple[int, int],
     aspect: str,
     segments: Sequence[TimeSpan],
+    areas: Sequence[Box] | None = None,
 ) -> list[TubePoint]:
-    """Crop keyframes (boxes normalised to the source) for each segment in turn; see the module docstring."""
+    """Crop keyframes (boxes normalised to the source) for each segment in turn, kept inside that segment's
+    picture area (`bars.picture_area`; the full frame by default); see the module docstring."""
     crop_width, crop_height = crop_size(source_size, aspect)
     crop = (crop_width / source_size[0], crop_height / source_size[1])
     samples = sorted(subject, key=lambda sample: sample[0])
     sample_times = [time for time, _ in samples]
     keyframes: list[TubePoint] = []
-    for segment in segments:
+    for segment, area in zip(segments, areas or [FULL_FRAME] * len(segments), strict=True):
         within = samples[bisect_left(sample_times, segment.start) : bisect_left(sample_times, segment.end)]
         inside = [(time, box) for time, box in within if box is not None]
         times = sorted({segment.start, segment.end, *(time for time, _ in within)})
         seconds = [float(time) for time in times]
         known_times = [float(time) for time, _ in inside]
         centres = (
-            _follow(seconds, known_times, _despiked([(box.x0 + box.x1) / 2 for _, box in inside]), crop[0]),
-            _follow(seconds, known_times, _despiked([(box.y0 + box.y1) / 2 for _, box in inside]), crop[1]),
+            _follow(seconds, known_times, _despiked([(box.x0 + box.x1) / 2 for _, box in inside]), crop[0], (area.x0, area.x1)),
+            _follow(seconds, known_times, _despiked([(box.y0 + box.y1) / 2 for _, box in inside]), crop[1], (area.y0, area.y1)),
         )
         for time, centre_x, centre_y in zip(times, *centres, strict=True):
             x0 = min(max(0.0, centre_x - crop[0] / 2), 1 - crop[0])
@@ -315,7 +324,9 @@ def reframe(ctx: SignalsContext, aspect: str) -> list[Moment]:
     moments = []
     for number, segment in enumerate(_segments(ctx), start=1):
         subject, source = _subject_path(ctx, segment, regions)
-        tube = crop_path(subject, (width, height), aspect, [segment])
+        first, last = ctx.video.index_at(segment.start), ctx.video.index_at(segment.end)
+        area = picture_area(ctx.video.pictures[first : max(last, first + 1)])
+        tube = crop_path(subject, (width, height), aspect, [segment], [area])
         following = f"following {source}" if source else "no subject found: holds the centre"
         moments.append(
             Moment(

@@ -13,6 +13,7 @@ on speech, music, applause and noise (figures in the README).
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,8 +40,18 @@ class SpeechSpan:
     end: float
 
 
+_MODEL_LOCK = threading.Lock()
+
+
+def load_model() -> Any:
+    """Silero's sequence model, loaded once per process (its package imports torch on the way); the lock lets a
+    prefetch thread and the audio pass ask at the same time."""
+    with _MODEL_LOCK:
+        return _loaded_model()
+
+
 @functools.lru_cache(maxsize=1)
-def _model() -> Any:
+def _loaded_model() -> Any:
     from importlib.resources import files
 
     from silero_vad.sequence_vad import SileroVADSequence
@@ -52,7 +63,7 @@ def frame_probabilities(samples: np.ndarray) -> np.ndarray:
     """Speech probability of each 32 ms frame of mono float32 16 kHz `samples` (the last frame zero-padded)."""
     if not len(samples):
         return np.zeros(0, dtype=np.float32)
-    return _model().audio_forward(np.ascontiguousarray(samples, dtype=np.float32), RATE)
+    return load_model().audio_forward(np.ascontiguousarray(samples, dtype=np.float32), RATE)
 
 
 def speech_spans(probabilities: np.ndarray, sample_count: int) -> list[SpeechSpan]:
