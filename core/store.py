@@ -213,18 +213,23 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             if self._db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":  # stops at the first problem
                 self._db.close()
-                raise StoreCorruptError(
-                    f"the store is corrupt: {self.path} failed SQLite's quick_check; move it aside (rename it) and "
-                    f"start again, or choose another file with --store or ${STORE_ENV}"
-                )
+                raise self._corrupt("failed SQLite's quick_check")
             self._migrate(migrations)
             self._prune()
         except sqlite3.DatabaseError as error:
             self._db.close()
+            if _is_corruption(error):  # damage SQLite meets before quick_check can report it (e.g. in the schema)
+                raise self._corrupt(f"SQLite says: {error}") from None
             raise StoreError(
                 f"{self.path} is not a usable reelmark store ({error}); move it aside or choose another with "
                 f"--store or ${STORE_ENV}"
             ) from None
+
+    def _corrupt(self, finding: str) -> StoreCorruptError:
+        return StoreCorruptError(
+            f"the store is corrupt: {self.path} {finding}; move it aside (rename it) and start again, or choose "
+            f"another file with --store or ${STORE_ENV}"
+        )
 
     @contextmanager
     def _using(self) -> Iterator[sqlite3.Connection]:

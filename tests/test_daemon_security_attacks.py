@@ -391,7 +391,7 @@ def test_clients_that_hang_up_leave_no_path_or_traceback_in_the_log(local_daemon
 
 
 def fill_and_corrupt(path: Path) -> None:
-    """A store with a few hundred jobs, every b-tree page after the first given an invalid header."""
+    """A store with a few hundred jobs whose tables' root pages are given an invalid header."""
     from reelmark.core.store import JobRecord, Store
 
     store = Store(path)
@@ -404,10 +404,14 @@ def fill_and_corrupt(path: Path) -> None:
 
 
 def corrupt_pages(path: Path) -> None:
-    size = path.stat().st_size
+    """Give the root pages of the jobs and analyses tables and their indexes an invalid b-tree header; the schema's
+    own pages stay readable, so other connections still open the file (as when a disk damages a data page)."""
+    with sqlite3.connect(path) as db:
+        roots = [page for (page,) in db.execute(
+            "SELECT rootpage FROM sqlite_schema WHERE tbl_name IN ('jobs', 'analyses') AND rootpage > 0")]  # fmt: skip
     with path.open("r+b") as handle:
-        for page in range(2, size // PAGE_SIZE):
-            handle.seek(page * PAGE_SIZE)
+        for page in roots:  # SQLite numbers pages from 1
+            handle.seek((page - 1) * PAGE_SIZE)
             handle.write(b"\xff" * 8)
 
 
