@@ -219,3 +219,26 @@ def test_a_cancelled_job_stops_inside_the_transcription(tmp_path: Path, base_mod
     with pytest.raises(AnalysisCancelled):
         get_engine("signals").analyze(request, cancelled=cancel_after_the_engine_check)
     assert len(checks) == 2
+
+
+def test_transcription_hears_the_audio_pass_the_other_tasks_use(talk: speech_data.SpeechClip, base_model: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """#16: `--task transcribe --task highlights` decodes the audio once: the transcriber is a consumer of the
+    signals engine's audio pass, not a second reader of the file."""
+    from reelmark.core.engines.signals import audio_features
+    from reelmark.core.media import audio
+
+    reads: list[Path] = []
+    original = audio.read_audio
+
+    def counted(path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        reads.append(Path(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio_features, "read_audio", counted)
+    monkeypatch.setattr(audio, "read_audio", counted)  # any other reader (imported when it runs) is counted too
+    analysis = get_engine("signals").analyze(AnalysisRequest(talk.path, ("transcribe", "split"), (), None, None,
+                                                             {"model": str(base_model)}))  # fmt: skip
+    assert reads == [talk.path], "one decode of the audio for loudness, voice activity and words"
+    speech = analysis.of_kind(MomentKind.SPEECH)
+    assert len(speech) >= len(talk.phrases) - 1 and analysis.of_kind(MomentKind.SEGMENT)

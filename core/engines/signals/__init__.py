@@ -111,9 +111,12 @@ class SignalsEngine:
         if needs_audio:
             from reelmark.core.engines.signals.audio_features import extract_audio_features
 
+            table = task_table()
+            context.listeners = {name: table[name].listener()(context) for name in order if table[name].listens}
             context.audio = extract_audio_features(
                 info, start=context.start, end=context.end, min_silence_s=params.min_silence_s,
                 progress=stages.reporter("audio", "analysing audio"), cancelled=cancelled,
+                consumers=tuple(context.listeners.values()),
             )  # fmt: skip
         elif not info.audio:
             context.diagnostics.append("no audio stream: loudness, speech and silence features are absent")

@@ -44,7 +44,7 @@ are then taken out (the VAD's hangover reaches into them) and what is shorter th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -54,7 +54,7 @@ from reelmark.core.engines.base import AnalysisCancelled, CancelCheck
 from reelmark.core.engines.signals.runs import true_runs
 from reelmark.core.engines.signals.context import AudioFeatures
 from reelmark.core.engines.speech import vad
-from reelmark.core.media.audio import read_audio
+from reelmark.core.media.audio import AudioBlock, read_audio
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import TimeSpan
 from reelmark.core.times import as_fraction
@@ -238,11 +238,12 @@ def extract_audio_features(
     block_seconds: Fraction = BLOCK_SECONDS,
     progress: Callable[[float], None] | None = None,
     cancelled: CancelCheck | None = None,
+    consumers: Sequence[Callable[[AudioBlock], None]] = (),
 ) -> AudioFeatures | None:
     """Loudness curves, integrated loudness, speech and silence spans in one pass; None when there is no audio.
 
     `block_seconds` only sets how much audio is decoded between progress and cancellation checks: the result does
-    not depend on it.
+    not depend on it. `consumers` see every decoded block (16 kHz mono) too: transcription hears the same decode.
     """
     if not info.audio:
         return None
@@ -255,6 +256,8 @@ def extract_audio_features(
         if analyser is None:
             analyser = _AudioAnalyser(RATE, block.start)
         analyser.add(block.samples)
+        for consumer in consumers:
+            consumer(block)
         if progress is not None and last_time is not None and last_time > first_time:
             progress(min(1.0, float((block.end - first_time) / (last_time - first_time))))
     if progress is not None:

@@ -17,6 +17,7 @@ import numpy as np
 from reelmark.core.engines.signals.features import VideoFeatures
 from reelmark.core.engines.speech.options import TranscribeOptions
 from reelmark.core.errors import InvalidRequestError
+from reelmark.core.media.audio import AudioBlock
 from reelmark.core.media.subtitles import Cue
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Moment, TimeSpan
@@ -143,6 +144,8 @@ class SignalsContext:
     shots: ShotBoundaries | None = None
     people: list[Moment] = field(default_factory=list)
     """Person and face moments with tubes, from `people.track_people`."""
+    listeners: dict[str, Callable[[AudioBlock], None]] = field(default_factory=dict)
+    """The chosen tasks' listeners to the one audio pass, by task name (`tasks.TaskSpec.listens`)."""
     results: dict[str, list[Moment]] = field(default_factory=dict)
     """Each task's moments once it has run, by task name: what a task that `uses` another reads."""
     diagnostics: list[str] = field(default_factory=list)

@@ -19,12 +19,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reelmark.core.plugins import PluginTable
 
 if TYPE_CHECKING:
     from reelmark.core.engines.signals.context import SignalsContext
+    from reelmark.core.media.audio import AudioBlock
     from reelmark.core.results import Moment
 
 ENTRY_POINT_GROUP = "reelmark.signals.tasks"
@@ -46,10 +47,21 @@ class TaskSpec:
     default: bool = False
     needs_video: bool = True
     """Skipped (no moments) when the media has no video stream; False for tasks that also stand on audio or cues."""
+    listens: str | None = None
+    """Where `listen(context)` lives, "module:function", for a task that hears the audio itself: it returns a
+    callable fed every 16 kHz mono block of the one audio pass, kept in `context.listeners` for the task's run."""
 
     def runner(self) -> TaskRunner:
-        module, _, function = self.run.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return _load(self.run)
+
+    def listener(self) -> Callable[[SignalsContext], Callable[[AudioBlock], None]]:
+        assert self.listens is not None, f"task {self.name} does not listen to the audio pass"
+        return _load(self.listens)
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 _HERE = "reelmark.core.engines.signals.tasks"
@@ -72,7 +84,8 @@ TASKS: PluginTable[TaskSpec] = PluginTable(ENTRY_POINT_GROUP, "signals task", (
     TaskSpec("reframe", f"{_HERE}:reframe", frozenset({"video", "people"})),
     TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), after=_SPOKEN, needs_query=True,
              needs_video=False),
-    TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", needs_video=False),
+    TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", frozenset({"audio"}), needs_video=False,
+             listens="reelmark.core.engines.speech.task:listen"),
     TaskSpec("ground", f"{_HERE}:ground", frozenset({"video", "people", "audio", "cues"}), uses=("activity",),
              after=_SPOKEN, needs_query=True, needs_video=False),
 ), check=_check_uses)  # fmt: skip

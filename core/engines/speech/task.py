@@ -10,6 +10,7 @@ from reelmark.core.engines.speech.options import TranscribeOptions
 
 if TYPE_CHECKING:
     from reelmark.core.engines.signals.context import SignalsContext
+    from reelmark.core.engines.speech.whisper import StreamingTranscription
     from reelmark.core.results import Moment
 
 TASK = "transcribe"
@@ -21,17 +22,24 @@ def check_model(options: TranscribeOptions, tasks: tuple[str, ...]) -> None:
         model_folder(options.model)
 
 
-def transcribe(context: SignalsContext, queries: tuple[str, ...]) -> list[Moment]:
-    from reelmark.core.engines.speech.phrases import speech_moments
-    from reelmark.core.engines.speech.whisper import transcribe_stream
+def listen(context: SignalsContext) -> StreamingTranscription:
+    """The transcriber the signals engine's one audio pass feeds (the model loads now, before the decode)."""
+    from reelmark.core.engines.speech.whisper import StreamingTranscription
 
     options = context.params
-    folder = model_folder(options.model)
-    if not context.info.audio:
+    model = load_model(model_folder(options.model), *options.device_and_compute_type())
+    return StreamingTranscription(options, model, context.cancelled)
+
+
+def transcribe(context: SignalsContext, queries: tuple[str, ...]) -> list[Moment]:
+    from reelmark.core.engines.speech.phrases import speech_moments
+
+    options = context.params
+    transcription = context.listeners.get(TASK)
+    if transcription is None:
         context.diagnostics.append(f"transcribe: {context.info.path} has no audio stream, so there is nothing to transcribe")
         return []
-    model = load_model(folder, *options.device_and_compute_type())
-    transcript = transcribe_stream(context.info, context.start, context.end, options, model, context.cancelled)
+    transcript = transcription.finish()
     if options.model is None:
         context.diagnostics.append(f"transcribe: no model given, used the fetched default {DEFAULT_MODEL}")
     if not transcript.words:

@@ -1,6 +1,6 @@
 """Streamed, VAD-gated transcription with faster-whisper, in bounded memory.
 
-Audio is decoded once as mono 16 kHz (`reelmark.core.media.audio.read_audio`) into windows of at most
+Audio arrives as mono 16 kHz blocks from the signals engine's one audio pass and is gathered into windows of at most
 `WINDOW_S`. Each window is scored by Silero VAD; the speech spans that end inside it are cut out with a little
 padding, joined into one array with a time map (as faster-whisper's own `vad_filter` does), and transcribed
 with word timestamps; the audio from the start of a span still open at the window's end is carried into the next
@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +27,7 @@ from reelmark.core.engines.speech.options import TranscribeOptions
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-    from reelmark.core.media.types import MediaInfo
+    from reelmark.core.media.audio import AudioBlock
 
 RATE = vad.RATE
 WINDOW_S = 300
@@ -71,35 +70,45 @@ class _Chunk:
     span: int
 
 
-def transcribe_stream(
-    info: MediaInfo, start: Fraction, end: Fraction, options: TranscribeOptions, model: WhisperModel,
-    cancelled: Callable[[], bool] | None = None,
-) -> Transcript:  # fmt: skip
-    """Every word spoken between `start` and `end` of `info`'s first audio stream, in media seconds."""
-    from reelmark.core.media.audio import read_audio
+class StreamingTranscription:
+    """Transcribes mono 16 kHz audio blocks as they arrive, in windows of at most `WINDOW_S`: a consumer of the
+    signals engine's one audio pass (`extract_audio_features(consumers=...)`), so the file is decoded once for
+    loudness, voice activity and words alike."""
 
-    transcript = Transcript(language=options.language)
-    window: list[np.ndarray] = []
-    window_start: float | None = None
-    held = 0
-    limit = (WINDOW_S if options.speech_vad == "silero" else UNGATED_WINDOW_S) * RATE
-    for block in read_audio(info.path, rate=RATE, block_seconds=BLOCK_S, start=start, end=end, info=info):
-        if cancelled is not None and cancelled():
+    def __init__(self, options: TranscribeOptions, model: WhisperModel, cancelled: Callable[[], bool] | None = None):
+        self.options = options
+        self.model = model
+        self.cancelled = cancelled
+        self.transcript = Transcript(language=options.language)
+        self.limit = (WINDOW_S if options.speech_vad == "silero" else UNGATED_WINDOW_S) * RATE
+        self.window: list[np.ndarray] = []
+        self.window_start: float | None = None
+        self.held = 0
+
+    def __call__(self, block: AudioBlock) -> None:
+        if self.cancelled is not None and self.cancelled():
             from reelmark.core.engines.base import AnalysisCancelled
 
             raise AnalysisCancelled("analysis cancelled")
-        if window_start is None:
-            window_start = float(block.start)
-        window.append(block.samples)
-        held += len(block.samples)
-        if held >= limit:
-            samples = np.concatenate(window)
-            carry = _transcribe_window(samples, window_start, options, model, transcript, final=False)
-            window, held = [samples[carry:]], len(samples) - carry
-            window_start += carry / RATE
-    if window_start is not None and held:
-        _transcribe_window(np.concatenate(window), window_start, options, model, transcript, final=True)
-    return transcript
+        if block.rate != RATE:
+            raise ValueError(f"transcription reads {RATE} Hz audio, not {block.rate} Hz")
+        if self.window_start is None:
+            self.window_start = float(block.start)
+        self.window.append(block.samples)
+        self.held += len(block.samples)
+        if self.held >= self.limit:
+            samples = np.concatenate(self.window)
+            carry = _transcribe_window(samples, self.window_start, self.options, self.model, self.transcript, final=False)
+            self.window, self.held = [samples[carry:]], len(samples) - carry
+            self.window_start += carry / RATE
+
+    def finish(self) -> Transcript:
+        """Every word heard, once the last block is in."""
+        if self.window_start is not None and self.held:
+            _transcribe_window(np.concatenate(self.window), self.window_start, self.options, self.model, self.transcript,
+                               final=True)  # fmt: skip
+            self.window, self.held = [], 0
+        return self.transcript
 
 
 def _transcribe_window(
