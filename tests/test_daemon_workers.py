@@ -124,6 +124,8 @@ def test_workers_run_niced_below_the_daemon(start_daemon, tiny_clip: Path) -> No
         list(client.watch(client.start(shots_request(tiny_clip)).id))
     pid = next(runner.pid for runner in daemon.scheduler.runners("signals") if runner.pid is not None)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
+    if hasattr(os, "SCHED_IDLE"):
+        assert os.sched_getscheduler(pid) == os.SCHED_IDLE, "workers only take cycles no RPC thread wants"
 
 
 def test_a_gpu_engine_keeps_one_long_lived_worker(start_daemon, tiny_clip: Path, tmp_path: Path) -> None:

@@ -34,6 +34,11 @@ log = logging.getLogger("reelmark.daemon.workers")
 
 WORKER_NICENESS = 19
 """The lowest CPU priority: RPCs are answered first when the cores are busy, analyses get every spare cycle."""
+IDLE_POLICY: int | None = getattr(os, "SCHED_IDLE", None)
+"""Linux's idle scheduling class for workers, on top of nice 19: a waking RPC thread preempts a worker at once.
+Measured with tests/bench/daemon.py (5 analyses running, 500 look-ups/s on 2 cores): p99 8.9, 17.0 and 15.8 ms at
+nice 19 alone, 6.4 and 5.8 ms with it, the analyses as fast (47 s). The cost: on a machine whose every core is busy
+with other work, analyses wait until a core is free."""
 CANCEL_KILL_S = 5.0
 """How long an engine gets to reach its next cancellation check before its worker is killed."""
 POLL_S = 0.1
@@ -210,6 +215,8 @@ def _worker_main(factory: EngineFactory, name: str, connection: Connection, canc
                  daemon_pid: int) -> None:  # fmt: skip
     """The worker process: build the engine once, then run the jobs it is sent until told to stop."""
     os.nice(WORKER_NICENESS)
+    if IDLE_POLICY is not None:  # threads the engine starts later (decoders, ONNX) inherit both
+        os.sched_setscheduler(0, IDLE_POLICY, os.sched_param(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the daemon decides for us
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s %(levelname)s %(name)s[worker {os.getpid()}]: %(message)s")
     logging.getLogger("reelmark").setLevel(log_level)  # the daemon's level for reelmark, libraries stay quiet
