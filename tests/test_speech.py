@@ -242,3 +242,29 @@ def test_transcription_hears_the_audio_pass_the_other_tasks_use(talk: speech_dat
     assert reads == [talk.path], "one decode of the audio for loudness, voice activity and words"
     speech = analysis.of_kind(MomentKind.SPEECH)
     assert len(speech) >= len(talk.phrases) - 1 and analysis.of_kind(MomentKind.SEGMENT)
+
+
+def test_our_onnx_run_and_hysteresis_match_the_silero_package(talk: speech_data.SpeechClip) -> None:
+    """vad.py runs Silero's sequence model and its state machine itself (the package's import brings torch);
+    here the package's own `SileroVADSequence` and `get_speech_timestamps_from_probs` are the reference."""
+    from silero_vad import get_speech_timestamps_from_probs
+    from silero_vad.sequence_vad import SileroVADSequence
+
+    audio, _ = speech_data.talk_audio(speech_data.SENTENCES[:6], (0.4, 1.0, 0.2))
+    noise = (np.random.default_rng(5).standard_normal(vad.RATE * 3) * 0.05).astype(np.float32)
+    signal = np.concatenate([audio, noise, audio[: vad.RATE * 40]])  # more than one block of BLOCK_FRAMES frames
+    reference = SileroVADSequence(str(vad.model_path()), max_frames=vad.BLOCK_FRAMES)
+    ours = vad.frame_probabilities(signal)
+    assert np.allclose(ours, reference.audio_forward(signal, vad.RATE), atol=1e-6)
+    generator = np.random.default_rng(11)
+    cases = [ours] + [np.clip(np.repeat(generator.random(60), generator.integers(1, 30, 60)), 0, 1) for _ in range(50)]
+    for probabilities in cases:
+        count = len(probabilities) * vad.FRAME_SAMPLES - int(generator.integers(0, vad.FRAME_SAMPLES))
+        expected = get_speech_timestamps_from_probs(
+            list(map(float, probabilities)), sampling_rate=vad.RATE, threshold=vad.THRESHOLD,
+            min_speech_duration_ms=vad.MIN_SPEECH_MS, min_silence_duration_ms=vad.MIN_SILENCE_MS, speech_pad_ms=0,
+            audio_length_samples=count,
+        )  # fmt: skip
+        assert [(span.start, span.end) for span in vad.speech_spans(probabilities, count)] == [
+            (item["start"] / vad.RATE, item["end"] / vad.RATE) for item in expected
+        ]
