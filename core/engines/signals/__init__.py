@@ -155,8 +155,8 @@ def _prefetch(load: Callable[[], object]) -> None:
 
 
 def _load_audio_models() -> None:
-    """What the audio pass loads first: scipy.signal (about a second to import) and Silero's model (its package
-    imports torch, about 1.7 s here, though the model itself runs on ONNX Runtime)."""
+    """What the audio pass loads first: scipy.signal (about a second to import) and Silero's model (an ONNX
+    Runtime session)."""
     importlib.import_module("reelmark.core.engines.signals.audio_features")
     from reelmark.core.engines.speech.vad import load_model
 
