@@ -1,8 +1,8 @@
 """Words into `speech` moments: one per sentence or phrase, never across a pause the VAD heard.
 
-A phrase ends after a word that ends a sentence (. ? ! and their full-width forms), before a word from another
-speech span (a silence of at least `vad.MIN_SILENCE_MS` lies between), and before a gap between words of
-`MAX_GAP_S` or more. The moment's span runs from its first word's start to its last word's end, its text is the
+A phrase ends after a word that ends a sentence (`utterances.ends_sentence`: . ? ! … and their full-width forms,
+closing quotes allowed), before a word from another speech span (a silence of at least `vad.MIN_SILENCE_MS` lies
+between), and before a gap between words of `MAX_GAP_S` or more. The moment's span runs from its first word's start to its last word's end, its text is the
 words joined, its label the text cut to a marker-sized `LABEL_CHARS`, its score the mean word probability.
 """
 
@@ -13,8 +13,8 @@ from fractions import Fraction
 
 from reelmark.core.engines.speech.whisper import TimedWord
 from reelmark.core.results import Moment, MomentKind, TimeSpan, Word
+from reelmark.core.utterances import ends_sentence
 
-SENTENCE_ENDS = (".", "?", "!", "。", "？", "！")
 MAX_GAP_S = 0.3
 LABEL_CHARS = 40
 TIME_DENOMINATOR = 1000
@@ -31,7 +31,7 @@ def group_phrases(words: Iterable[TimedWord]) -> list[list[TimedWord]]:
         current = phrases[-1] if phrases else None
         if (
             current is None
-            or current[-1].text.endswith(SENTENCE_ENDS)
+            or ends_sentence(current[-1].text)
             or current[-1].span != word.span
             or word.start - current[-1].end >= MAX_GAP_S
         ):
