@@ -2,10 +2,9 @@
 
 Like OpenTimelineIO's adapter manifest, the table names where each engine lives, not the engine itself, so
 listing engines costs nothing and an engine's heavy imports (torch, transformers) wait until it runs. Other
-packages add engines through the `reelmark.engines` entry-point group (`name = "package.module:Class"`), and a
-program can call `register_engine`. Everything that names engines or their tasks reads this table: the CLI's
-`--engine` and `--task` choices, the daemon's engine list, and the hint that says which engine can do a task
-the chosen one cannot.
+packages add engines through the `reelmark.engines` entry-point group (`name = "package.module:Class"`).
+Everything that names engines or their tasks reads this table: the CLI's `--engine` and `--task` choices, the
+daemon's engine list, and the hint that says which engine can do a task the chosen one cannot.
 """
 
 from __future__ import annotations
@@ -24,15 +23,7 @@ ENGINES: dict[str, str] = {
     "signals": "reelmark.core.engines.signals:SignalsEngine",
     "vlm": "reelmark.core.engines.vlm:VlmEngine",
 }
-"""Built-in engines; entry points and `register_engine` add more (a built-in name cannot be replaced)."""
-
-
-def register_engine(name: str, target: str) -> None:
-    """Make `name` mean the engine class at `target` ("module:Class") in this process."""
-    if name in ENGINES and ENGINES[name] != target:
-        raise ValueError(f"engine {name!r} is already registered as {ENGINES[name]}")
-    ENGINES[name] = target
-    _installed.cache_clear()
+"""Built-in engines; entry points add more (a built-in name cannot be replaced)."""
 
 
 def engine_names() -> tuple[str, ...]:

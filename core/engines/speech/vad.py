@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -130,8 +129,3 @@ def speech_spans(probabilities: np.ndarray, sample_count: int) -> list[SpeechSpa
     if start is not None and sample_count - start > min_speech:
         spans.append(SpeechSpan(start / RATE, sample_count / RATE))
     return spans
-
-
-def frame_speech(samples: np.ndarray) -> Iterator[bool]:
-    """Speech yes/no per 32 ms frame, for benchmarks comparing VADs frame by frame."""
-    return (bool(value >= THRESHOLD) for value in frame_probabilities(samples))
