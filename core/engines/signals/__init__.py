@@ -28,7 +28,6 @@ from reelmark.core.engines.base import (
 from reelmark.core.engines.signals.context import SignalsContext, SignalsParams
 from reelmark.core.engines.signals.params import parse_params
 from reelmark.core.engines.signals.tasks import TaskSpec, run_order, task_table
-from reelmark.core.engines.speech.task import check_model as check_speech_model
 from reelmark.core.results import Analysis
 
 VERSION = "0.1.0"
@@ -84,7 +83,7 @@ class SignalsEngine:
         return EngineCapabilities(self.tasks, self.default_tasks, needs_gpu=False, max_duration_s=None, device="cpu")
 
     def preflight(self, request: AnalysisRequest) -> None:
-        check_speech_model(parse_params(request.params), checked_tasks(request, self))
+        _check_tasks(parse_params(request.params), checked_tasks(request, self))
 
     def analyze(
         self, request: AnalysisRequest, progress: ProgressCallback | None = None, cancelled: CancelCheck | None = None
@@ -93,7 +92,7 @@ class SignalsEngine:
 
         params = parse_params(request.params)
         tasks = checked_tasks(request, self)
-        check_speech_model(params, tasks)  # a missing speech model fails before the long decode, not after it
+        _check_tasks(params, tasks)  # e.g. a missing speech model fails before the long decode, not after it
         order = run_order(tasks)
         inputs = set().union(*(task_table()[name].inputs for name in order))
         info = probe(request.media)
@@ -161,6 +160,15 @@ def _load_audio_models() -> None:
     from reelmark.core.engines.speech.vad import load_model
 
     load_model()
+
+
+def _check_tasks(params: SignalsParams, tasks: tuple[str, ...]) -> None:
+    """Each chosen task's own cheap check (`TaskSpec.check`), before any decoding."""
+    table = task_table()
+    for name in tasks:
+        check = table[name].checker()
+        if check is not None:
+            check(params)
 
 
 def _run_tasks(

@@ -47,12 +47,19 @@ class TaskSpec:
     default: bool = False
     needs_video: bool = True
     """Skipped (no moments) when the media has no video stream; False for tasks that also stand on audio or cues."""
+    check: str | None = None
+    """Where `check(options)` lives, "module:function": raises the error the task would fail with that needs no
+    decoding to find (a missing model), so the engine refuses before the long passes, and the daemon before
+    queueing."""
     listens: str | None = None
     """Where `listen(context)` lives, "module:function", for a task that hears the audio itself: it returns a
     callable fed every 16 kHz mono block of the one audio pass, kept in `context.listeners` for the task's run."""
 
     def runner(self) -> TaskRunner:
         return _load(self.run)
+
+    def checker(self) -> Callable[[Any], None] | None:
+        return None if self.check is None else _load(self.check)
 
     def listener(self) -> Callable[[SignalsContext], Callable[[AudioBlock], None]]:
         assert self.listens is not None, f"task {self.name} does not listen to the audio pass"
@@ -85,7 +92,7 @@ TASKS: PluginTable[TaskSpec] = PluginTable(ENTRY_POINT_GROUP, "signals task", (
     TaskSpec("transcript", f"{_HERE}:transcript", frozenset({"cues"}), after=_SPOKEN, needs_query=True,
              needs_video=False),
     TaskSpec("transcribe", "reelmark.core.engines.speech.task:transcribe", frozenset({"audio"}), needs_video=False,
-             listens="reelmark.core.engines.speech.task:listen"),
+             check="reelmark.core.engines.speech.task:check_model", listens="reelmark.core.engines.speech.task:listen"),
     TaskSpec("ground", f"{_HERE}:ground", frozenset({"video", "people", "audio", "cues"}), uses=("activity",),
              after=_SPOKEN, needs_query=True, needs_video=False),
 ), check=_check_uses)  # fmt: skip

@@ -16,10 +16,9 @@ if TYPE_CHECKING:
 TASK = "transcribe"
 
 
-def check_model(options: TranscribeOptions, tasks: tuple[str, ...]) -> None:
-    """Fail before any decoding when transcription is asked for and its model is missing (cheap: files only)."""
-    if TASK in tasks:
-        model_folder(options.model)
+def check_model(options: TranscribeOptions) -> None:
+    """Fail before any decoding when the model is missing (cheap: files only)."""
+    model_folder(options.model)
 
 
 def listen(context: SignalsContext) -> StreamingTranscription:
