@@ -317,3 +317,19 @@ def test_ycbcr_hands_over_the_planes_as_decoded_and_upright(clips: dict[str, Cli
     assert np.array_equal(sample.image, np.rot90(luma, turns)), "the luma, read in place and turned upright"
     cb = planes[stored_height:].reshape(-1)[: (stored_height // 2) * (stored_width // 2)].reshape(stored_height // 2, stored_width // 2)
     assert np.array_equal(sample.chroma[0], np.rot90(cb, turns)), "Cb, read in place and turned like the luma"
+
+
+@pytest.mark.parametrize("name", ["cfr25", "rotated"])
+def test_detail_is_the_same_frame_at_the_larger_size(clips: dict[str, ClipTruth], name: str) -> None:
+    """`detail_side`: every frame comes small, and `detail()` gives the same frame's luma as a sampler asked for
+    that size would (same decimation, same rotation); without it there is no detail to ask for."""
+    path = clips[name].path
+    small = list(sample_frames(path, fps=2, color="ycbcr", max_side=40, detail_side=120))
+    large = list(sample_frames(path, fps=2, color="luma", max_side=120))
+    assert max(small[0].image.shape) <= 40 and [s.time for s in small] == [s.time for s in large]
+    for sample, reference in zip(small, large, strict=True):
+        assert sample.detail is not None
+        assert np.array_equal(sample.detail(), reference.image)
+    assert next(iter(sample_frames(path, fps=2, color="luma", max_side=40))).detail is None
+    with pytest.raises(ValueError, match="detail_side"):
+        sample_frames(path, detail_side=1)

@@ -28,7 +28,9 @@ analyses that read statistics (the signals engine), not pictures a person or a m
 out reduced (`max_side`) and upright (display rotation applied). `color="luma"` reads the Y plane as a numpy view
 and decimates it, skipping colour conversion altogether; `color="ycbcr"` does the same with the two chroma planes
 too, handed over on their own grid (the shot detector's colour); `color="rgb"` converts and scales in one swscale
-pass.
+pass. `detail_side` lets a caller that reads every frame small also read some frames larger: each sample can
+convert its luma again at that size on demand (`VideoSample.detail()`), so the signals engine computes its per-frame
+statistics on a small picture and hands the people detectors a larger one once a second, from the same decode.
 Memory stays bounded: the sampler holds at most `REORDER_WINDOW` + 2 decoded frames besides the decoder's own
 queue.
 """
@@ -40,9 +42,10 @@ import logging
 import math
 import statistics
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from itertools import count, pairwise
 from typing import TYPE_CHECKING, Literal
 
@@ -98,6 +101,9 @@ class VideoSample:
     """With `color="ycbcr"`: the Cb and Cr planes on their own 4:2:0 grid (half the luma's size, rounded up),
     upright; None otherwise. Kept apart because a consumer that reduces them (the shot detector's thumbnails)
     would only undo an upsampling to the luma grid."""
+    detail: Callable[[], np.ndarray] | None = field(default=None, compare=False, repr=False)
+    """With `detail_side`: converts this frame's luma again, upright, at most `detail_side` pixels on its longest
+    side. Called only for the frames that need it; None otherwise."""
 
     @property
     def seconds(self) -> float:
@@ -146,6 +152,7 @@ class FrameSampler:
         fast_decode: bool = False,
         info: MediaInfo | None = None,
         uniform_grid: bool = False,
+        detail_side: int | None = None,
     ) -> None:
         self.path = check_media_path(path)
         if sum((fps is not None, times is not None, keyframes_only)) > 1:
@@ -157,8 +164,9 @@ class FrameSampler:
             raise ValueError(f"color must be 'rgb', 'luma' or 'ycbcr', not {color!r}")
         if strategy not in ("auto", "seek", "sequential"):
             raise ValueError(f"strategy must be 'auto', 'seek' or 'sequential', not {strategy!r}")
-        if max_side is not None and max_side < 2:
-            raise ValueError(f"max_side must be at least 2 pixels, not {max_side}")
+        for name, side in (("max_side", max_side), ("detail_side", detail_side)):
+            if side is not None and side < 2:
+                raise ValueError(f"{name} must be at least 2 pixels, not {side}")
         self.info = info if info is not None else probe(self.path)
         if self.info.video is None:
             raise NoVideoStreamError(f"{self.path} has no video stream (audio only?); frame sampling needs video")
@@ -166,6 +174,7 @@ class FrameSampler:
         self.color: Color = color
         self.threads = threads
         self.fast_decode = fast_decode
+        self.detail_side = detail_side
         self.media_end = media_end(self.info)
         self.start, self.end = checked_range(self.info, start, end)
         self.fps = self._checked_fps(fps) if fps is not None else None
@@ -236,13 +245,21 @@ class FrameSampler:
                 stream.codec_context.options = {"skip_loop_filter": "all"}
             cursor = _DecodeCursor(container, stream, self.path, 1 / self.video.rate, self.video.start)
             convert = _FrameConverter(self.color, self.plan.decimation, self.plan.output_size, self.video.rotation)
+            detailed = self._detail_converter()
             previous: tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None = None  # converted once
             for frame, target in self._select(cursor):
                 if previous is None or previous[0] != frame.pts:
                     previous = (frame.pts, *convert(frame))
                 _, image, chroma = previous
-                yield VideoSample(cursor.time_of(frame), frame.pts, bool(frame.key_frame), image, target, chroma)
+                detail = None if detailed is None else partial(detailed.luma, frame)
+                yield VideoSample(cursor.time_of(frame), frame.pts, bool(frame.key_frame), image, target, chroma, detail)
             self._check_complete(cursor)
+
+    def _detail_converter(self) -> _FrameConverter | None:
+        if self.detail_side is None:
+            return None
+        step, width, height = output_geometry(self.video.width, self.video.height, self.detail_side)
+        return _FrameConverter("luma", step, (width, height), self.video.rotation)
 
     def _select(self, cursor: _DecodeCursor) -> Iterator[tuple[VideoFrame, Fraction | None]]:
         """Each chosen frame, with the grid instant it stands for under `uniform_grid`."""
@@ -440,6 +457,10 @@ class _FrameConverter:
         if chroma is not None:
             chroma = (self._upright(chroma[0]), self._upright(chroma[1]))
         return self._upright(image), chroma
+
+    def luma(self, frame: VideoFrame) -> np.ndarray:
+        """The frame's luma alone, upright, at this converter's size."""
+        return self._upright(self._luma(frame))
 
     def _upright(self, image: np.ndarray) -> np.ndarray:
         if self.quarter_turns:
