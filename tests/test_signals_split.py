@@ -30,7 +30,9 @@ F = Fraction
 RATE = 25
 
 
-def _video(seconds: int, luma: np.ndarray | None = None, motion: np.ndarray | None = None) -> VideoFeatures:
+def _video(
+    seconds: int, luma: np.ndarray | None = None, motion: np.ndarray | None = None, foreground: np.ndarray | None = None
+) -> VideoFeatures:
     count = seconds * RATE
     times = tuple(F(index, RATE) for index in range(count))
     flat = np.full(count, 120.0, np.float32)
@@ -40,7 +42,8 @@ def _video(seconds: int, luma: np.ndarray | None = None, motion: np.ndarray | No
         aligned_change=np.zeros(count, np.float32), pictures=np.zeros((count, 9, 16, 3), np.uint8),
         luma_mean=flat if luma is None else luma, luma_std=np.full(count, 30.0, np.float32),
         motion=np.zeros(count, np.float32) if motion is None else motion,
-        foreground_fraction=np.zeros(count, np.float32), sampled_times=(), moving_regions=(),
+        foreground_fraction=np.zeros(count, np.float32) if foreground is None else foreground, sampled_times=(),
+        moving_regions=(),
     )  # fmt: skip
 
 
@@ -137,6 +140,21 @@ def test_silent_footage_splits_where_the_room_empties() -> None:
     for segment, boundary in zip(segments, _boundaries(segments), strict=False):
         assert any(a < boundary < b for a, b in gaps), boundary
         assert "quiet moment" in segment.text
+
+
+def test_a_still_hand_in_view_is_not_a_quiet_moment() -> None:
+    """No sound, nobody tracked: a hand reaches in, rests on the table (nothing moves, but the picture differs from
+    the empty table), and leaves. The rest is no quiet moment; the empty table before and after is."""
+    seconds = 40
+    motion = np.zeros(seconds * RATE, np.float32)
+    foreground = np.full(seconds * RATE, 0.04, np.float32)
+    hand = slice(11 * RATE, 14 * RATE)
+    foreground[hand] = 0.085
+    motion[11 * RATE : int(11.5 * RATE)] = motion[int(13.5 * RATE) : 14 * RATE] = 0.05  # reaching in, leaving
+    ctx = _context(seconds, SignalsParams(split_target_s=15), video=_video(seconds, motion=motion, foreground=foreground))
+    points = [point.time for point in natural_points(ctx)]
+    assert points and not any(F(11) <= time <= F(14) for time in points)
+    assert any(F(14) < time < F(40) for time in points) and any(time < F(11) for time in points)
 
 
 def test_a_silence_over_everything_is_no_cut_point() -> None:
