@@ -20,7 +20,8 @@ import pytest
 import scipy.signal
 
 from reelmark.core.engines.base import AnalysisCancelled
-from reelmark.core.engines.signals.audio_features import extract_audio_features, k_weighting
+from reelmark.core.engines.signals.audio_features import extract_audio_features
+from reelmark.core.engines.signals.k_weighting import KWeightingFilter, k_weighting
 from reelmark.core.media.probing import probe
 from reelmark.core.media.synthetic import NOISE_BAND_HZ, AudioSegment, ClipSpec, ClipTruth, write_clip
 
@@ -88,6 +89,17 @@ def test_k_weighting_reproduces_the_standard_at_48k_and_keeps_its_response_at_16
     ours = 20 * np.log10(np.abs(scipy.signal.sosfreqz(k_weighting(16000), worN=frequencies, fs=16000)[1]))
     standard = [_k_gain_db(frequency) for frequency in frequencies]
     assert np.max(np.abs(ours - standard)) < 0.1
+
+
+def test_the_filter_is_the_designed_sections_whatever_the_blocks() -> None:
+    """FFmpeg's biquads run the designed sections: the same output as scipy's reference `sosfilt` over the whole
+    signal, however it is cut into blocks (one sample, an empty block, uneven sizes)."""
+    noise = np.random.default_rng(7).standard_normal(40_000).astype(np.float32) * 0.2
+    reference = scipy.signal.sosfilt(k_weighting(16000), noise.astype(np.float64))
+    running = KWeightingFilter(16000)
+    blocks = np.split(noise, [1, 1, 100, 4000, 4001, 30_000])
+    weighted = np.concatenate([running(block) for block in blocks])
+    np.testing.assert_allclose(weighted, reference, atol=1e-9)
 
 
 def test_1khz_tone_reads_its_analytic_loudness(audio_clips: dict[str, ClipTruth]) -> None:

@@ -154,8 +154,7 @@ def _prefetch(load: Callable[[], object]) -> None:
 
 
 def _load_audio_models() -> None:
-    """What the audio pass loads first: scipy.signal (about a second to import) and Silero's model (an ONNX
-    Runtime session)."""
+    """What the audio pass loads first: its module and Silero's model (an ONNX Runtime session), about 0.2 s."""
     importlib.import_module("reelmark.core.engines.signals.audio_features")
     from reelmark.core.engines.speech.vad import load_model
 

@@ -59,7 +59,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
-import scipy.signal
+import scipy.ndimage
 
 from reelmark.core.engines.signals.bars import FULL_FRAME, picture_area
 from reelmark.core.engines.signals.context import SignalsContext
@@ -177,7 +177,7 @@ def _despiked(centres: list[float]) -> list[float]:
     nothing, while a real move is delayed by one sample at most."""
     if len(centres) < 3:
         return centres
-    smoothed = scipy.signal.medfilt(np.asarray(centres), 3)
+    smoothed = scipy.ndimage.median_filter(np.asarray(centres), size=3)
     return [centres[0], *smoothed[1:-1].tolist(), centres[-1]]
 
 

@@ -44,7 +44,6 @@ from typing import Literal
 
 import numpy as np
 import scipy.ndimage
-import scipy.signal
 
 from reelmark.core.engines.signals.context import SignalsContext, Transition
 from reelmark.core.engines.signals.features import VideoFeatures
@@ -184,7 +183,7 @@ def scaled_motion(video: VideoFeatures) -> np.ndarray:
     """Per-frame motion, median-filtered over `MOTION_MEDIAN_FRAMES` frames (a cut is a one-frame spike of picture
     change, not motion) and scaled from the clip's median (0) to its 98th percentile (1), with a span of at least
     `MOTION_MIN_RANGE` so that the grain of a static clip is not blown up into action."""
-    motion = scipy.signal.medfilt(video.motion.astype(np.float64), MOTION_MEDIAN_FRAMES)
+    motion = scipy.ndimage.median_filter(video.motion.astype(np.float64), MOTION_MEDIAN_FRAMES, mode="constant")
     typical, high = np.percentile(motion, [50, 98])
     return np.clip((motion - typical) / max(high - typical, MOTION_MIN_RANGE), 0, 1)
 
