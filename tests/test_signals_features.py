@@ -41,7 +41,7 @@ def test_consumers_get_the_detection_size_in_time_order(wide_clip: ClipTruth) ->
     from the smaller per-frame picture."""
     seen: list[tuple[Fraction, tuple[int, ...]]] = []
     features = extract_video_features(
-        probe(wide_clip.path), detect_fps=Fraction(2), consumers=[lambda time, luma: seen.append((time, luma.shape))]
+        probe(wide_clip.path), detect_fps=Fraction(2), consumers=[lambda time, luma, regions: seen.append((time, luma.shape))]
     )
     assert [time for time, _ in seen] == list(features.sampled_times)
     assert {shape for _, shape in seen} == {(360, 640)}
@@ -54,7 +54,7 @@ def test_an_error_in_a_consumer_stops_the_pass(wide_clip: ClipTruth) -> None:
     """A consumer runs on its own thread; what it raises still reaches the caller, rather than being lost."""
     calls: list[Fraction] = []
 
-    def failing(time: Fraction, luma: np.ndarray) -> None:
+    def failing(time: Fraction, luma: np.ndarray, regions: object) -> None:
         calls.append(time)
         if len(calls) == 2:
             raise RuntimeError("detector failed")

@@ -187,3 +187,24 @@ def test_each_person_who_walks_in_and_out_is_found(one_by_one: list) -> None:
     inside = sum(max(0.0, min(end, b) - max(start, a)) for start, end in spans for a, b in ONE_BY_ONE_PEOPLE_S)
     assert inside / covered >= 0.85
     assert all(len(m.tube) >= 2 and all(0 <= p.box.x0 < p.box.x1 <= 1 for p in m.tube) for m in one_by_one)
+
+
+STREET = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+"""OpenCV's sample CCTV street (Debian's opencv-doc, read in place): three to ten pedestrians in every frame, each
+40-60 px tall in 576, far below HOG's window at the detection size."""
+
+
+@pytest.mark.skipif(not STREET.is_file(), reason=f"{STREET} is absent; `apt-get install opencv-doc` provides it")
+def test_a_street_of_small_walkers_is_one_presence_span() -> None:
+    """#12: a fixed camera with people in every frame is one span, not fragments. The whole-picture pass alone
+    finds only the walkers who come near the camera; the second look at person-shaped moving regions finds the far
+    ones too."""
+    spans = {}
+    for closer in (False, True):
+        detector = PeopleDetector(closer=closer)
+        features = extract_video_features(probe(STREET), consumers=[detector])
+        spans[closer] = presence_spans(track_people(detector.detections, features.sampled_times, features.end))
+    (label,) = _labelled_spans("vtest")
+    assert best_match_tiou([label], spans[True]) == [pytest.approx(1.0, abs=0.05)]
+    assert len(spans[True]) == 1
+    assert best_match_tiou([label], spans[False])[0] < 0.5, "without the second look the street breaks apart"

@@ -23,9 +23,9 @@ that with OpenCV (fast, and grain averages out). The people detectors get a larg
   grain out of it);
 - `foreground_fraction`: share of the thumbnail that background subtraction (`background.StaticBackground`:
   exposure-compensated running average, reset at hard cuts) marks as moving; meaningful in a static shot;
-- the connected moving regions (`moving_regions`) at `REGION_FPS` or `detect_fps`, whichever is faster, and at
-  `detect_fps` the detection-size picture handed to `consumers` (the people detector), so no task decodes the file
-  again.
+- the connected moving regions (`moving_regions`) at `REGION_FPS` and at every sampled frame, and at `detect_fps`
+  the detection-size picture and that frame's moving regions handed to `consumers` (the people detector, which
+  looks for small people where something moves), so no task decodes the file again.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from reelmark.core.media.frames import FrameSampler
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.results import Box
 
-FrameConsumer = Callable[[Fraction, np.ndarray], None]
-"""Receives (time, upright luma at detection size) at the sampled rate."""
+FrameConsumer = Callable[[Fraction, np.ndarray, "Sequence[MovingRegion]"], None]
+"""Receives (time, upright luma at detection size, the frame's moving regions) at the sampled rate."""
 FeatureProgress = Callable[[float], None]
 
 HISTOGRAM_BINS = 32
@@ -198,9 +198,9 @@ class _Accumulator:
         self.sampled_times: list[Fraction] = []
         self.regions: list[MovingRegion] = []
 
-    def add(self, time: Fraction, luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray]) -> bool:
-        """Fold one frame in (its luma, and its Cb and Cr planes on their own grid); True when it is a sampled
-        (detection) frame."""
+    def add(self, time: Fraction, luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray]) -> tuple[MovingRegion, ...] | None:
+        """Fold one frame in (its luma, and its Cb and Cr planes on their own grid); for a sampled (detection)
+        frame, its moving regions, else None."""
         colour = cv2.merge([cv2.resize(plane, COLOUR_THUMB_SIZE, interpolation=cv2.INTER_AREA) for plane in (luma, *chroma)])
         self.pictures.append(cv2.resize(colour, PICTURE_SIZE, interpolation=cv2.INTER_AREA))
         thumb = _area_thumbnail(luma, THUMB_SIDE)
@@ -230,24 +230,27 @@ class _Accumulator:
             self.columns[name].append(value)
         self.histograms.append(histogram)
         self.times.append(time)
-        if self.regions_due.due(time):
-            self._collect_regions(time, moving)
-        if not self.detection_due.due(time):
-            return False
+        sampled = self.detection_due.due(time)
+        regions = self._collect_regions(time, moving) if self.regions_due.due(time) or sampled else ()
+        if not sampled:
+            return None
         self.sampled_times.append(time)
-        return True
+        return regions
 
-    def _collect_regions(self, time: Fraction, moving: np.ndarray) -> None:
+    def _collect_regions(self, time: Fraction, moving: np.ndarray) -> tuple[MovingRegion, ...]:
         cleaned = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         cleaned = cv2.dilate(cleaned, np.ones((5, 5), np.uint8))
         count, _, stats, _ = cv2.connectedComponentsWithStats(cleaned, connectivity=8)
         height, width = moving.shape
+        found = []
         for label in range(1, count):
             x, y, w, h, area = (int(value) for value in stats[label])
             share = area / moving.size
             if share >= MIN_REGION_AREA:
                 box = Box(x / width, y / height, min(1.0, (x + w) / width), min(1.0, (y + h) / height))
-                self.regions.append(MovingRegion(time, box, share))
+                found.append(MovingRegion(time, box, share))
+        self.regions += found
+        return tuple(found)
 
 
 def extract_video_features(
@@ -272,9 +275,10 @@ def extract_video_features(
     with _ConsumerThread(consumers) as handing:
         for index, sample in enumerate(sampler):
             assert sample.chroma is not None, "color='ycbcr' hands over the chroma planes"
-            if accumulator.add(sample.time, sample.image, sample.chroma) and consumers:
+            regions = accumulator.add(sample.time, sample.image, sample.chroma)
+            if regions is not None and consumers:
                 assert sample.detail is not None, "detail_side was given"
-                handing.send(sample.time, sample.detail())
+                handing.send(sample.time, sample.detail(), regions)
             if index % 32 == 0:
                 if cancelled is not None and cancelled():
                     raise AnalysisCancelled("analysis cancelled")
@@ -319,16 +323,16 @@ class _ConsumerThread:
     def __enter__(self) -> _ConsumerThread:
         return self
 
-    def send(self, time: Fraction, image: np.ndarray) -> None:
+    def send(self, time: Fraction, image: np.ndarray, regions: Sequence[MovingRegion]) -> None:
         if self.pool is None:
             return
         while len(self.pending) >= CONSUMER_BACKLOG:
             self.pending.popleft().result()
-        self.pending.append(self.pool.submit(self._consume, time, image))
+        self.pending.append(self.pool.submit(self._consume, time, image, regions))
 
-    def _consume(self, time: Fraction, image: np.ndarray) -> None:
+    def _consume(self, time: Fraction, image: np.ndarray, regions: Sequence[MovingRegion]) -> None:
         for consumer in self.consumers:
-            consumer(time, image)
+            consumer(time, image, regions)
 
     def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         if self.pool is None:

@@ -91,6 +91,12 @@ class ChangeMeter:
         else:
             self._integral = None
 
+    def changed_share(self) -> float | None:
+        """Share of the whole picture that changed (None on the first frame of a size)."""
+        if self._integral is None:
+            return None
+        return float(self._integral[-1, -1]) / ((self._integral.shape[0] - 1) * (self._integral.shape[1] - 1))
+
     def measure(self, box: Box) -> tuple[float | None, float | None]:
         """(changed share inside `box`, changed share outside it), or Nones on the first frame of a size."""
         if self._integral is None:
