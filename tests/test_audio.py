@@ -96,3 +96,24 @@ def test_errors(clips: dict[str, ClipTruth]) -> None:
         read_audio(clips["cfr25"].path, rate=10)
     with pytest.raises(InvalidRangeError, match="past the end"):
         read_audio(clips["cfr25"].path, start=60)
+
+
+DAMAGED_FIRST_PACKET = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
+"""A real AVI (Debian's opencv-doc, read in place) whose first AC3 packet FFmpeg rejects as invalid data; the 351
+frames after it decode."""
+
+
+@pytest.mark.skipif(not DAMAGED_FIRST_PACKET.is_file(), reason=f"{DAMAGED_FIRST_PACKET} is absent; `apt-get install opencv-doc` provides it")
+def test_a_damaged_packet_is_skipped_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    """The sound after a broken packet is still read (FFmpeg's own tools skip such a packet too), and the skip is
+    logged once; before, the first packet's error made the whole file unreadable."""
+    with av.open(str(DAMAGED_FIRST_PACKET)) as container:
+        stream = container.streams.audio[0]
+        with pytest.raises(av.InvalidDataError):
+            for _ in container.decode(stream):
+                pass
+    blocks = list(read_audio(DAMAGED_FIRST_PACKET, rate=16000))
+    heard = sum(len(block.samples) for block in blocks) / 16000
+    assert 11.0 < heard < 11.4
+    assert max(float(np.abs(block.samples).max()) for block in blocks) > 0.05
+    assert "skipped 1 damaged audio packet" in caplog.text

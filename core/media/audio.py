@@ -8,11 +8,13 @@ block plus one decoded frame.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
@@ -23,6 +25,13 @@ from reelmark.core.media.probing import probe
 from reelmark.core.media.ranges import checked_range
 from reelmark.core.media.types import MediaInfo
 from reelmark.core.times import as_fraction, seconds_to_pts
+
+if TYPE_CHECKING:
+    from av.audio.frame import AudioFrame
+    from av.audio.stream import AudioStream
+    from av.container import InputContainer
+
+log = logging.getLogger("reelmark.media.audio")
 
 # Timestamp jumps larger than this are gaps to fill, smaller ones are rounding.
 GAP_TOLERANCE = Fraction(1, 20)
@@ -142,7 +151,7 @@ def _stream_audio(
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         expected: Fraction | None = None
         try:
-            for frame in container.decode(stream):
+            for frame in _frames_past_damage(container, stream, media_path):
                 if frame.pts is None:
                     continue
                 frame_time = frame.pts * time_base
@@ -163,6 +172,28 @@ def _stream_audio(
         except av.FFmpegError as error:
             raise unreadable(media_path, error) from None
         yield from writer.flush()
+
+
+def _frames_past_damage(container: InputContainer, stream: AudioStream, media_path: Path) -> Iterator[AudioFrame]:
+    """Every frame the decoder gives, skipping the packets it rejects as damaged, as FFmpeg's own tools do (the
+    caller fills the gap a skipped packet leaves with silence): a real AVI whose first AC3 packet is broken still
+    has 11 s of good sound after it. Unreadable only when nothing decodes at all."""
+    skipped, decoded = 0, 0
+    first_error: av.FFmpegError | None = None
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError as error:
+            skipped += 1
+            first_error = first_error or error
+            continue
+        decoded += len(frames)
+        yield from frames
+    if skipped and not decoded:
+        assert first_error is not None
+        raise unreadable(media_path, first_error)
+    if skipped:
+        log.warning("%s: skipped %d damaged audio packet(s); their time is silence", media_path, skipped)
 
 
 def _drain(resampler: av.AudioResampler, writer: _BlockWriter) -> Iterator[AudioBlock]:

@@ -56,10 +56,13 @@ TAIL_S = 0.5
 
 
 def media_path(reference: str) -> Path | None:
-    """`corpus:media/x.mp4` in the shared corpus, or `wheel:dist/path` inside an installed distribution."""
+    """`corpus:media/x.mp4` in the shared corpus, `wheel:dist/path` inside an installed distribution, or
+    `file:/absolute/path` installed by a system package (Debian's opencv-doc samples)."""
     where, _, rest = reference.partition(":")
     if where == "corpus":
         return CORPUS / rest
+    if where == "file":
+        return Path(rest)
     distribution, _, inside = rest.partition("/")
     return packaged_file(distribution, inside)
 
