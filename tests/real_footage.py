@@ -69,7 +69,8 @@ def labelled_clips() -> list[LabelledClip]:
     labels = json.loads((LABELS / "opencv-doc.json").read_text())
     for name, clip in labels["clips"].items():
         path = system_file(OPENCV_SAMPLES / name, clip["sha256"])
-        clips.append(LabelledClip(name, path, "the Debian package opencv-doc", tuple(clip["cuts"]), (), "apt-get install opencv-doc"))
+        clips.append(LabelledClip(name, path, "the Debian package opencv-doc", tuple(clip["cuts"]), (),
+                                  "apt-get install opencv-doc"))  # fmt: skip
     return clips
 
 

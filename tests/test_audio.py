@@ -103,7 +103,9 @@ DAMAGED_FIRST_PACKET = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.av
 frames after it decode."""
 
 
-@pytest.mark.skipif(not DAMAGED_FIRST_PACKET.is_file(), reason=f"{DAMAGED_FIRST_PACKET} is absent; `apt-get install opencv-doc` provides it")
+@pytest.mark.skipif(
+    not DAMAGED_FIRST_PACKET.is_file(), reason=f"{DAMAGED_FIRST_PACKET} is absent; `apt-get install opencv-doc` provides it"
+)
 def test_a_damaged_packet_is_skipped_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
     """The sound after a broken packet is still read (FFmpeg's own tools skip such a packet too), and the skip is
     logged once; before, the first packet's error made the whole file unreadable."""

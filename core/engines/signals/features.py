@@ -198,7 +198,9 @@ class _Accumulator:
         self.sampled_times: list[Fraction] = []
         self.regions: list[MovingRegion] = []
 
-    def add(self, time: Fraction, luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray]) -> tuple[MovingRegion, ...] | None:
+    def add(
+        self, time: Fraction, luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[MovingRegion, ...] | None:
         """Fold one frame in (its luma, and its Cb and Cr planes on their own grid); for a sampled (detection)
         frame, its moving regions, else None."""
         colour = cv2.merge([cv2.resize(plane, COLOUR_THUMB_SIZE, interpolation=cv2.INTER_AREA) for plane in (luma, *chroma)])

@@ -2,10 +2,10 @@
 
 The standard gives both stages (a high shelf of +4 dB above ~1.7 kHz, the head's acoustic effect, then the ~38 Hz
 "RLB" high-pass) as biquads at 48 kHz only. `k_weighting` inverts the prewarped bilinear transform of those
-coefficients to recover each stage's analog prototype H(p) = (β2·p² + β1·p + β0) / (p² + p/Q + 1), p = s/ω0, then
-discretises it again at the actual rate, prewarped at ω0 so each stage keeps its characteristic frequency. At
-48 kHz this reproduces the standard's table to rounding; at 16 kHz its response stays within 0.07 dB of the table's
-from 20 Hz to 7.9 kHz (0.05 dB at 1 kHz).
+coefficients to recover each stage's analog prototype H(p) = (β2·p² + β1·p + β0) / (p² + p/Q + 1), p = s/ω0,
+then discretises it again at the actual rate, prewarped at ω0 so each stage keeps its characteristic frequency.
+At 48 kHz this reproduces the standard's table to rounding; at 16 kHz its response stays within 0.07 dB of the
+table's from 20 Hz to 7.9 kHz (0.05 dB at 1 kHz).
 
 `KWeightingFilter` runs the two sections with FFmpeg's `biquad` filter in double precision (the same difference
 equation as `scipy.signal.sosfilt`; the outputs agree to about 1e-13), its state carried from block to block so
@@ -92,7 +92,8 @@ class KWeightingFilter:
         """The K-weighted block, float64, as long as `samples` (the filter holds nothing back)."""
         if not len(samples):
             return np.zeros(0)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples, dtype=np.float32)[None, :], format="flt", layout="mono")
+        mono = np.ascontiguousarray(samples, dtype=np.float32)[None, :]
+        frame = av.AudioFrame.from_ndarray(mono, format="flt", layout="mono")
         frame.sample_rate, frame.pts = self.rate, self.samples
         self.samples += len(samples)
         self.graph.push(frame)

@@ -92,8 +92,9 @@ class PeopleDetector:
     Two looks for people. The whole picture, at `DETECT_SIDE`, finds people standing a third of the picture tall or
     more. People further away (a street seen by a CCTV camera) are far smaller than HOG's window; the frame's
     moving regions that are shaped like one (`SMALL_PERSON_*`) are looked at again while the camera is still
-    (`LOOK_STILL`), each enlarged on its own, and a hit counts where it is the moving thing (`LOOK_AGREEMENT`). Where nothing moves there is no second look, so its
-    cost follows what happens on screen (about 6 ms a sampled frame on a busy street, under 1 ms elsewhere)."""
+    (`LOOK_STILL`), each enlarged on its own, and a hit counts where it is the moving thing (`LOOK_AGREEMENT`).
+    Where nothing moves there is no second look, so its cost follows what happens on screen (about 6 ms a sampled
+    frame on a busy street, under 1 ms elsewhere)."""
 
     def __init__(self, people: bool = True, faces: bool = True, enlarge: bool = True, closer: bool = True) -> None:
         """`enlarge=False` leaves pictures smaller than `DETECT_SIDE` as they are and `closer=False` skips the
@@ -165,9 +166,12 @@ class PeopleDetector:
             padded = cv2.copyMakeBorder(enlarged, *[LOOK_BORDER] * 4, cv2.BORDER_REPLICATE)
             if padded.shape[0] < 128 or padded.shape[1] < 64:
                 continue  # smaller than HOG's window even enlarged
-            rects, weights = self._hog.detectMultiScale(padded, winStride=(8, 8), scale=1.08, hitThreshold=HIT_THRESHOLD)
+            rects, weights = self._hog.detectMultiScale(
+                padded, winStride=(8, 8), scale=1.08, hitThreshold=HIT_THRESHOLD
+            )
             for (x, y, w, h), weight in zip(rects, np.ravel(weights), strict=True):
-                hit = _box(x0 + (x - LOOK_BORDER) / scale, y0 + (y - LOOK_BORDER) / scale, w / scale, h / scale, width, height)
+                left, top = x0 + (x - LOOK_BORDER) / scale, y0 + (y - LOOK_BORDER) / scale
+                hit = _box(left, top, w / scale, h / scale, width, height)
                 if hit is not None and weight >= MIN_PERSON_WEIGHT and hit.iou(box) >= LOOK_AGREEMENT:
                     found.append(Detection(time, "person", hit, float(1 - np.exp(-max(weight, 0.0)))))
         return found
