@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.results import Analysis, MomentKind, Word
+from reelmark.core.times import format_clock_time
 from reelmark.core.utterances import LONG_PAUSE_S, ends_sentence
 
 if TYPE_CHECKING:
@@ -189,16 +190,11 @@ def write_srt(cues: Sequence[SubtitleCue]) -> str:
     return srt.compose(items, reindex=False)
 
 
-def _vtt_time(seconds: Fraction) -> str:
-    millis = round(seconds * 1000)
-    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
-
-
 def write_vtt(cues: Sequence[SubtitleCue]) -> str:
     """WebVTT, written by `webvtt-py` (a `WEBVTT` header, `hh:mm:ss.mmm` times)."""
     import webvtt
 
-    captions = [webvtt.Caption(_vtt_time(cue.start), _vtt_time(cue.end), list(cue.lines)) for cue in cues]
+    captions = [webvtt.Caption(format_clock_time(cue.start), format_clock_time(cue.end), list(cue.lines)) for cue in cues]
     return webvtt.WebVTT(captions=captions).content
 
 
