@@ -132,21 +132,27 @@ class PeopleDetector:
         self.detections += [Sighting(d.time, d.kind, d.box, d.score, *self._change.measure(d.box)) for d in found]
 
     def _people(self, time: Fraction, luma: np.ndarray, width: int, height: int) -> list[Detection]:
-        assert self._hog is not None
         border_y, border_x = int(height * PAD), int(height * PAD / 2)
         padded = cv2.copyMakeBorder(luma, border_y, border_y, border_x, border_x, cv2.BORDER_REPLICATE)
-        rects, weights = self._hog.detectMultiScale(padded, winStride=(8, 8), scale=1.08, hitThreshold=HIT_THRESHOLD)
-        candidates = []
+        return _suppress(self._hog_people(time, padded, (-border_x, -border_y), 1.0, (width, height)))
+
+    def _hog_people(
+        self, time: Fraction, image: np.ndarray, origin: tuple[float, float], scale: float, size: tuple[int, int]
+    ) -> list[Detection]:
+        """HOG's people in `image`, a padded or enlarged view of the picture (`size` pixels) whose pixel (0, 0) lies
+        at `origin` in the picture and that is `scale` times its size; boxes in the picture, clipped to it."""
+        assert self._hog is not None
+        rects, weights = self._hog.detectMultiScale(image, winStride=(8, 8), scale=1.08, hitThreshold=HIT_THRESHOLD)
+        found = []
         for (x, y, w, h), weight in zip(rects, np.ravel(weights), strict=True):
-            box = _box(x - border_x, y - border_y, w, h, width, height)
+            box = _box(origin[0] + x / scale, origin[1] + y / scale, w / scale, h / scale, *size)
             if box is not None and weight >= MIN_PERSON_WEIGHT:
-                candidates.append(Detection(time, "person", box, float(1 - np.exp(-max(weight, 0.0)))))
-        return _suppress(candidates)
+                found.append(Detection(time, "person", box, float(1 - np.exp(-max(weight, 0.0)))))
+        return found
 
 
     def _small_people(self, time: Fraction, picture: np.ndarray, regions: Sequence[MovingRegion]) -> list[Detection]:
         """The second look: each person-shaped moving region, enlarged with its surroundings (see the class)."""
-        assert self._hog is not None
         height, width = picture.shape
         found = []
         for region in regions:
@@ -166,14 +172,9 @@ class PeopleDetector:
             padded = cv2.copyMakeBorder(enlarged, *[LOOK_BORDER] * 4, cv2.BORDER_REPLICATE)
             if padded.shape[0] < 128 or padded.shape[1] < 64:
                 continue  # smaller than HOG's window even enlarged
-            rects, weights = self._hog.detectMultiScale(
-                padded, winStride=(8, 8), scale=1.08, hitThreshold=HIT_THRESHOLD
-            )
-            for (x, y, w, h), weight in zip(rects, np.ravel(weights), strict=True):
-                left, top = x0 + (x - LOOK_BORDER) / scale, y0 + (y - LOOK_BORDER) / scale
-                hit = _box(left, top, w / scale, h / scale, width, height)
-                if hit is not None and weight >= MIN_PERSON_WEIGHT and hit.iou(box) >= LOOK_AGREEMENT:
-                    found.append(Detection(time, "person", hit, float(1 - np.exp(-max(weight, 0.0)))))
+            origin = (x0 - LOOK_BORDER / scale, y0 - LOOK_BORDER / scale)
+            hits = self._hog_people(time, padded, origin, scale, (width, height))
+            found += [hit for hit in hits if hit.box.iou(box) >= LOOK_AGREEMENT]
         return found
 
 
