@@ -111,7 +111,7 @@ class PeopleDetector:
         if faces:
             self._faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
-    def __call__(self, time: Fraction, luma: np.ndarray, regions: Sequence[MovingRegion] = ()) -> None:
+    def __call__(self, time: Fraction, luma: np.ndarray, regions: Sequence[MovingRegion]) -> None:
         picture = luma
         if self._enlarge or max(luma.shape) > DETECT_SIDE:
             luma = _sized(luma, DETECT_SIDE)
