@@ -156,6 +156,23 @@ def test_detector_jitter_inside_the_dead_zone_does_not_move_the_crop() -> None:
     assert _contains(tube[0].box.to_list(), (0.45, 0.4, 0.55, 0.6), SIZE)
 
 
+def test_a_subject_about_as_wide_as_the_crop_is_kept_whole_while_a_small_one_rests_in_the_dead_zone() -> None:
+    """Both subjects step right by 0.6 of the dead zone at 1 s. The small one stays where it may rest: the crop does
+    not move. The one nine tenths as wide as the crop would stick out by then, so the crop follows until it is
+    inside again (the dead zone never lets a subject leave the crop)."""
+    crop = round(SIZE[1] * 9 / 16) / SIZE[0]
+    step = 0.6 * DEAD_ZONE * crop
+    for width, moves in ((0.05, False), (0.9 * crop, True)):
+        subject = [
+            (Fraction(index, 5), Box(0.5 - width / 2 + shift, 0.3, 0.5 + width / 2 + shift, 0.6))
+            for index in range(20)
+            for shift in [step if index >= 5 else 0.0]
+        ]
+        tube = crop_path(subject, SIZE, "9:16", [TimeSpan(Fraction(0), Fraction(4))])
+        assert (abs(tube[-1].box.x0 - tube[0].box.x0) > 1 / SIZE[0]) == moves
+        assert _contains(tube[-1].box.to_list(), subject[-1][1].to_list(), SIZE)
+
+
 def test_speed_and_acceleration_stay_bounded_when_the_subject_teleports() -> None:
     """A subject that jumps across the frame every 0.4 s: the bound holds however the target moves."""
     times = [index / RATE for index in range(100)]
@@ -335,6 +352,42 @@ def test_a_stray_detection_moves_nothing(info: MediaInfo) -> None:
     )  # fmt: skip
     [moment] = reframe(ctx, "9:16")
     assert {round(point.box.x0, 9) for point in moment.tube} == {round(moment.tube[0].box.x0, 9)}
+
+
+def test_one_slip_of_a_sparse_detector_moves_nothing(info: MediaInfo) -> None:
+    """The detector samples once a second and the moving regions five times; at 2 s it sees half the body (a box
+    shifted right by 0.15), then all of it again. Every sample between 1 and 3 s is interpolated towards the slip,
+    so only a median over the detector's own sightings removes it: the crop stays put."""
+    sampled = [Fraction(index) for index in range(5)]
+    boxes = {t: Box(0.35, 0.1, 0.6, 0.9) for t in sampled}
+    boxes[Fraction(2)] = Box(0.5, 0.4, 0.6, 0.9)
+    video = _frames(SIZE, 4, sampled)
+    video.moving_regions = tuple(MovingRegion(Fraction(index, 5), Box(0.45, 0.3, 0.5, 0.5), 0.01) for index in range(20))
+    ctx = SignalsContext(
+        info, Fraction(0), Fraction(4), SignalsParams(), video=video, people=[_person("person 1", MomentKind.PERSON, boxes)]
+    )
+    [moment] = reframe(ctx, "9:16")
+    assert {round(point.box.x0, 9) for point in moment.tube} == {round(moment.tube[0].box.x0, 9)}
+
+
+def test_someone_seen_once_in_a_short_shot_is_followed_around_that_sighting(info: MediaInfo) -> None:
+    """A 1 fps detector sees a person on the right at 1 s in a shot that ends at 1.4 s (their track goes on in the
+    next shot, on the left). Like the track's own span, the sighting stands for half a sampling interval either
+    side: from 0.5 s to the cut the person is the subject, not the moving region on the left, so the crop gets to
+    them by the sighting and holds them to the cut."""
+    sampled = [Fraction(index) for index in range(5)]
+    right, left = Box(0.8, 0.1, 0.9, 0.9), Box(0.1, 0.1, 0.2, 0.9)
+    person = _person("person 1", MomentKind.PERSON, {Fraction(1): right, Fraction(2): left, Fraction(3): left})
+    video = _frames(SIZE, 4, sampled)
+    video.moving_regions = tuple(MovingRegion(Fraction(index, 5), Box(0.05, 0.3, 0.25, 0.6), 0.05) for index in range(20))
+    cut = Fraction(7, 5)
+    shots = ShotBoundaries(
+        (TimeSpan(Fraction(0), cut), TimeSpan(cut, Fraction(4))), (Transition(TimeSpan(cut, cut), "cut", 1.0),)
+    )
+    ctx = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams(), video=video, shots=shots, people=[person])
+    first, _ = reframe(ctx, "9:16")
+    head = (0.8, 0.1, 0.9, 0.3)
+    assert all(_contains(_crop_at(first.tube, Fraction(t, 10)), head, SIZE) for t in range(10, 14))
 
 
 def test_of_two_people_alike_the_one_who_moves_is_followed(info: MediaInfo) -> None:

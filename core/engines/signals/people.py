@@ -255,7 +255,7 @@ def track_people(
 ) -> list[Moment]:
     """PERSON and FACE moments with tubes, one per track; see the module docstring. `verify=False` keeps every
     track seen `min_sightings` times, unchecked: the detector as it stood before `person_checks` (the anchor)."""
-    interval = _interval(sampled_times)
+    interval = sampling_interval(sampled_times)
     face_tracks = _tracks(detections, "face", interval, max_gap_s, min_sightings, verify, {})
     faces: dict[Fraction, list[Box]] = {}
     for track in face_tracks:
@@ -305,7 +305,9 @@ def _tracks(
     return [track for track in sure if alive(track.sightings) and not handled(track.sightings, lifeless)]
 
 
-def _interval(sampled_times: Sequence[Fraction]) -> Fraction:
+def sampling_interval(sampled_times: Sequence[Fraction]) -> Fraction:
+    """The detectors' usual step between sampled times (their median gap): a track is taken as seen for half of
+    it either side of each sighting."""
     gaps = [b - a for a, b in zip(sampled_times, sampled_times[1:], strict=False) if b > a]
     return Fraction(np.median(gaps)) if gaps else Fraction(1, 2)  # type: ignore[arg-type]
 

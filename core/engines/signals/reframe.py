@@ -15,6 +15,10 @@ which come several times a second) the subject is the most important one in view
    by its box, a person by the top `HEAD_FRACTION` of theirs (the head matters more than the feet);
 2. else the largest moving region of that sampled frame (`VideoFeatures.moving_regions`);
 3. else nothing.
+A track is read from its sightings inside the segment (the detectors see a track across a cut), each box edge
+despiked over those sightings (a running median of three: one stray box, half a body between two whole ones,
+moves nothing), linear between them, and held for half a sampling interval before the first and after the last,
+as the track's own span is: a 1 fps detector that saw someone once in a short shot saw them for that shot.
 The target centre is the subject box's centre, interpolated linearly between samples that have one. Where nobody
 is in view for longer than `HOLD_GAP_S` the crop holds still (the last subject's place, or the centre before the
 first one: an honest "no subject", not a wander), and `ANTICIPATE_S` plus its travel time at `MAX_SPEED` before
@@ -28,7 +32,9 @@ Smoother: a velocity- and acceleration-limited follower with a dead zone, run pe
   proportional follower behind a subject moving at constant speed;
 - dead zone: the centre may rest anywhere within `DEAD_ZONE` × crop size of the target (and inside the picture);
   the error is the distance to that interval, so detector jitter and small moves of the subject move nothing,
-  while a subject at the picture's edge still pulls the crop all the way to that edge;
+  while a subject at the picture's edge still pulls the crop all the way to that edge. The zone narrows for a
+  subject nearly as large as the crop, so that resting never puts part of it outside (down to half the zone,
+  which still absorbs jitter, for one larger than the crop);
 - the commanded velocity is `GAIN` × error, capped at `MAX_SPEED` and at √(2·`MAX_ACCEL`·|error|) (the speed from
   which it can still stop there without overshoot);
 - the velocity moves toward the command by at most `MAX_ACCEL` × step, so the crop's acceleration never exceeds
@@ -64,6 +70,7 @@ import scipy.ndimage
 from reelmark.core.engines.signals.bars import FULL_FRAME, picture_area
 from reelmark.core.engines.signals.context import SignalsContext
 from reelmark.core.engines.signals.features import MovingRegion
+from reelmark.core.engines.signals.people import sampling_interval
 from reelmark.core.engines.signals.split import shot_changes
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
@@ -138,25 +145,32 @@ def _with_holds(start: float, known_times: list[float], known_centres: list[floa
 
 
 def _follow(
-    times: list[float], known_times: list[float], known_centres: list[float], crop: float, area: tuple[float, float] = (0.0, 1.0)
+    times: list[float],
+    known_times: list[float],
+    known_centres: list[float],
+    known_sizes: list[float],
+    crop: float,
+    area: tuple[float, float] = (0.0, 1.0),
 ) -> list[float]:
-    """Crop centres at `times` on one axis of size `crop`, following the subject centres known at `known_times`,
-    the crop kept inside `area` (the picture between bars) where it fits, else centred on it."""
+    """Crop centres at `times` on one axis of size `crop`, following the subject centres (and sizes) known at
+    `known_times`, the crop kept inside `area` (the picture between bars) where it fits, else centred on it."""
     low, high = max(crop / 2, area[0] + crop / 2), min(1 - crop / 2, area[1] - crop / 2)
     if high < low:
         middle = min(1 - crop / 2, max(crop / 2, (area[0] + area[1]) / 2))
         low = high = middle
     if high <= low or not known_centres:
         return [min(high, max(low, 0.5))] * len(times)
+    sizes = (known_times, known_sizes)
     known_times, known_centres = _with_holds(times[0], known_times, known_centres)
-    dead_zone = DEAD_ZONE * crop
     position, velocity = min(high, max(low, float(np.interp(times[0], known_times, known_centres)))), 0.0
     positions = [position]
     for previous, current in pairwise(times):
         steps = max(1, math.ceil((current - previous) / STEP_S - 1e-9))
         step = (current - previous) / steps
         sub_times = previous + step * np.arange(1, steps + 1)
-        for target in np.interp(sub_times + LOOKAHEAD_S, known_times, known_centres):
+        ahead = sub_times + LOOKAHEAD_S
+        dead_zones = _dead_zone(crop, np.interp(ahead, *sizes))
+        for target, dead_zone in zip(np.interp(ahead, known_times, known_centres), dead_zones, strict=True):
             # Where the centre may rest: within the dead zone of the target, and where the crop stays in the picture.
             rest_low = min(max(target - dead_zone, low), high)
             rest_high = max(min(target + dead_zone, high), low)
@@ -172,13 +186,28 @@ def _follow(
     return positions
 
 
-def _despiked(centres: list[float]) -> list[float]:
-    """A running median of three samples: one stray detection (a box that jumps for one sample and back) moves
-    nothing, while a real move is delayed by one sample at most."""
-    if len(centres) < 3:
-        return centres
-    smoothed = scipy.ndimage.median_filter(np.asarray(centres), size=3)
-    return [centres[0], *smoothed[1:-1].tolist(), centres[-1]]
+def _dead_zone(crop: float, subject_sizes: np.ndarray) -> np.ndarray:
+    """How far the crop centre may rest from the subject's: `DEAD_ZONE` × crop, but no further than keeps the
+    subject inside (half the room the crop has around it), and never under half of `DEAD_ZONE` × crop, so the
+    jitter of a box as large as the crop still moves nothing."""
+    return np.clip((crop - subject_sizes) / 2, DEAD_ZONE * crop / 2, DEAD_ZONE * crop)
+
+
+def _despiked(values: list[float]) -> list[float]:
+    """A running median of three samples: one stray value (a box that jumps for one sample and back) moves
+    nothing, while a real move is delayed by one sample at most. The ends are kept."""
+    if len(values) < 3:
+        return values
+    smoothed = scipy.ndimage.median_filter(np.asarray(values), size=3)
+    return [values[0], *smoothed[1:-1].tolist(), values[-1]]
+
+
+def _despiked_tube(tube: Sequence[TubePoint]) -> list[TubePoint]:
+    """The tube with each box edge despiked over the detector's own sightings. Sampled times come several times a
+    second and a 1 fps detector's one stray box (half a body between two whole ones) spans all the samples
+    interpolated between its neighbours, which a median over samples cannot remove; a median over sightings does."""
+    edges = [_despiked([getattr(point.box, edge) for point in tube]) for edge in ("x0", "y0", "x1", "y1")]
+    return [TubePoint(point.time, Box(*corners)) for point, *corners in zip(tube, *edges, strict=True)]
 
 
 def crop_path(
@@ -201,9 +230,24 @@ def crop_path(
         times = sorted({segment.start, segment.end, *(time for time, _ in within)})
         seconds = [float(time) for time in times]
         known_times = [float(time) for time, _ in inside]
+        boxes = [box for _, box in inside]
         centres = (
-            _follow(seconds, known_times, _despiked([(box.x0 + box.x1) / 2 for _, box in inside]), crop[0], (area.x0, area.x1)),
-            _follow(seconds, known_times, _despiked([(box.y0 + box.y1) / 2 for _, box in inside]), crop[1], (area.y0, area.y1)),
+            _follow(
+                seconds,
+                known_times,
+                _despiked([(box.x0 + box.x1) / 2 for box in boxes]),
+                _despiked([box.x1 - box.x0 for box in boxes]),
+                crop[0],
+                (area.x0, area.x1),
+            ),
+            _follow(
+                seconds,
+                known_times,
+                _despiked([(box.y0 + box.y1) / 2 for box in boxes]),
+                _despiked([box.y1 - box.y0 for box in boxes]),
+                crop[1],
+                (area.y0, area.y1),
+            ),
         )
         for time, centre_x, centre_y in zip(times, *centres, strict=True):
             x0 = min(max(0.0, centre_x - crop[0] / 2), 1 - crop[0])
@@ -216,10 +260,16 @@ def _head(box: Box) -> Box:
     return Box(box.x0, box.y0, box.x1, box.y0 + HEAD_FRACTION * (box.y1 - box.y0))
 
 
-def _box_at(tube: Sequence[TubePoint], times: Sequence[Fraction], time: Fraction) -> Box | None:
-    """The tube's box at `time` (`times` are its points' times), linear between its points, None outside them."""
-    if not tube or not times[0] <= time <= times[-1]:
+def _box_at(tube: Sequence[TubePoint], times: Sequence[Fraction], time: Fraction, hold: Fraction) -> Box | None:
+    """The tube's box at `time` (`times` are its points' times), linear between its points. Within `hold` before
+    its first point or after its last it is that point's box (a detector that samples once a second saw the person
+    at one instant of a shot, not only then), and None further out."""
+    if not tube or not times[0] - hold <= time <= times[-1] + hold:
         return None
+    if time <= times[0]:
+        return tube[0].box
+    if time >= times[-1]:
+        return tube[-1].box
     after = bisect_left(times, time)
     if times[after] == time:
         return tube[after].box
@@ -273,15 +323,16 @@ def _subject_path(
         for moment in ctx.people
         if moment.kind in (MomentKind.FACE, MomentKind.PERSON) and moment.tube and moment.span.overlaps(segment)
     ]
-    tubes = [[point for point in track.tube if segment.start <= point.time <= segment.end] for track in tracks]
+    tubes = [_despiked_tube([point for point in track.tube if segment.start <= point.time <= segment.end]) for track in tracks]
     track_times = [[point.time for point in tube] for tube in tubes]
+    hold = sampling_interval(ctx.video.sampled_times) / 2
     path: list[tuple[Fraction, Box | None]] = []
     sources: set[str] = set()
     current: int | None = None
     for time in times:
         seen: dict[int, tuple[Box, float]] = {}
         for index, (track, tube, tube_times) in enumerate(zip(tracks, tubes, track_times, strict=True)):
-            found = _box_at(tube, tube_times, time)
+            found = _box_at(tube, tube_times, time, hold)
             if found is not None:
                 moving = _speed(tube, tube_times, time) > MOVING_SPEED or _holds(found, regions.get(time))
                 seen[index] = (found, _importance(track, found, moving))
