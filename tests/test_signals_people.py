@@ -14,7 +14,7 @@ import pytest
 
 from reelmark.core.engines.signals.features import Detection, extract_video_features
 from reelmark.core.engines.signals.people import PeopleDetector, presence_spans, track_people
-from reelmark.core.engines.signals.person_checks import Sighting, alive, confident, handled
+from reelmark.core.engines.signals.person_checks import Sighting, alive, confident, ground_line, handled, median_box
 from reelmark.core.evaluation import best_match_tiou, event_scores, merge_spans
 from reelmark.core.media import probe
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan
@@ -92,6 +92,30 @@ def test_checks_reject_still_objects_and_weak_tracks_but_not_people() -> None:
     times = [Fraction(t) for t in range(6)]
     assert track_people(_still_object(0.0, 0.0), times, Fraction(6)) == []
     assert len(track_people(_still_object(0.0, 0.0), times, Fraction(6), verify=False)) == 1  # the anchor's view
+
+
+def _standing_track(foot: float, height: float, start: int, changed_outside: float = 0.04) -> list[Sighting]:
+    """A person standing (breathing: their box changes) with feet at row `foot`, seen 4 times at 1 s steps from
+    `start`; each starts further right, so that none is taken for the one before."""
+    x = 0.05 + 0.012 * start
+    box = Box(x, foot - height, x + 0.1, foot)
+    return [Sighting(Fraction(start + t), "person", box, 0.8, 0.05, changed_outside) for t in range(4)]
+
+
+def test_a_box_far_taller_than_the_ground_allows_where_it_stands_is_not_a_person() -> None:
+    """Six walkers on a street seen by a still camera, 0.45 of their feet row tall (nearer is larger), one after
+    another; a box standing among them 2× the height of people there is a street corner, not a person. A near
+    person cut by the picture's bottom shows no feet and is kept; with the camera moving nothing is judged."""
+    walkers = [_standing_track(foot, 0.45 * foot, 10 * index) for index, foot in enumerate((0.4, 0.5, 0.6, 0.7, 0.8, 0.9))]
+    assert ground_line(walkers) == (pytest.approx(0.45), pytest.approx(0.0, abs=1e-9))
+    corner = _standing_track(0.7, 0.63, 60)
+    cut_off = _standing_track(1.0, 0.9, 70)
+    times = [Fraction(t) for t in range(75)]
+    heights = sorted(m.tube[0].box.y1 - m.tube[0].box.y0 for m in track_people([*sum(walkers, []), *corner, *cut_off], times, Fraction(75)))
+    assert heights == pytest.approx(sorted([0.45 * foot for foot in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)] + [0.9]))
+    assert ground_line(walkers[:4]) is None  # too few people to know the ground
+    moving = [_standing_track(foot, 0.45 * foot, 10 * index, changed_outside=0.3) for index, foot in enumerate((0.4, 0.5, 0.6, 0.7, 0.8, 0.9))]
+    assert ground_line(moving) is None
 
 
 def test_presence_merges_short_gaps_only() -> None:
@@ -199,11 +223,16 @@ def test_a_street_of_small_walkers_is_one_presence_span() -> None:
     """#12: a fixed camera with people in every frame is one span, not fragments. The whole-picture pass alone
     finds only the walkers who come near the camera; the second look at person-shaped moving regions finds the far
     ones too."""
-    spans = {}
+    spans, heights = {}, []
     for closer in (False, True):
         detector = PeopleDetector(closer=closer)
         features = extract_video_features(probe(STREET), consumers=[detector])
-        spans[closer] = presence_spans(track_people(detector.detections, features.sampled_times, features.end))
+        tracks = track_people(detector.detections, features.sampled_times, features.end)
+        spans[closer] = presence_spans(tracks)
+        heights = [median_box([Detection(p.time, "person", p.box, 1.0) for p in track.tube]) for track in tracks]
+    # The walkers are at most 0.45 of the picture tall; HOG's boxes around a street corner with people in it were
+    # 0.63-0.83 tall, standing where people a third that tall stand, until the ground check.
+    assert max(box.y1 - box.y0 for box in heights) < 0.5
     (label,) = _labelled_spans("vtest")
     assert best_match_tiou([label], spans[True]) == [pytest.approx(1.0, abs=0.05)]
     assert len(spans[True]) == 1

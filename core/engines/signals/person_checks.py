@@ -17,6 +17,15 @@ bottles. No detector with weights inside a registry package does better under ou
   liveness check) stood within `HANDLED_WITHIN_S` is that object, moved by a hand: the change in its box is the
   hand's (the corpus's bottles). A person does not replace a still person-shaped object in exactly its place.
 
+- **In proportion with the ground** in a still camera: over a flat floor or street a standing person's height in
+  the picture grows in proportion with how far below the horizon their feet are (a pinhole camera: height ≈ k ×
+  (foot row − horizon row)). Where enough people stand at enough different depths (`MIN_GROUND_TRACKS`,
+  `MIN_GROUND_SPREAD`), the line most tracks agree with is found (`ground_line`, on each track's median feet and
+  height), and a track more than `OVERSIZE` times as tall as the line allows where its feet are is rejected: HOG's
+  hits on a whole street corner with people in it (OpenCV's CCTV sample, `vtest.avi`: boxes two thirds of the
+  picture tall whose bottom is where walkers a third that tall stand). A box cut by the picture's bottom shows no
+  feet and is not judged.
+
 `Sighting` carries the change measures from the detector to the tracker; plain `Detection`s (no measures) are
 judged on confidence alone.
 """
@@ -59,6 +68,20 @@ HANDLED_WITHIN_S = 10.0
 after it ended (set on bottle-detection, where a hand keeps a bottle out of place for 4–11 s)."""
 HANDLED_IOU = 0.5
 """...its place being the lifeless track's median box, overlapping the live track's by at least this IoU."""
+GROUND_STILL = 0.1
+"""The camera counts as still for the ground line where at most this share of the picture outside the box
+changed: looser than `STILL_CAMERA`, since on a busy street the walkers themselves change 3-7 % of it."""
+FEET_IN_VIEW = 0.97
+"""A box whose bottom edge lies above this row (share of the height) shows where the person stands."""
+MIN_GROUND_TRACKS = 5
+"""The ground line is fitted only from at least this many tracks standing in a still camera..."""
+MIN_GROUND_SPREAD = 0.15
+"""...whose feet lie at least this share of the picture apart between the highest and lowest."""
+GROUND_AGREEMENT = 0.3
+"""A track agrees with a ground line when its height is within this share of the line's at its feet."""
+OVERSIZE = 1.6
+"""A track taller than this many times the ground line's height at its feet is not one person (on the CCTV sample
+walkers' heights lie within 0.85-1.45 of the line, the street-corner boxes at 1.8-2.15)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +188,65 @@ def handled(sightings: Sequence[Detection], lifeless: Sequence[Sequence[Detectio
         and place.iou(median_box(other)) >= HANDLED_IOU
         for other in lifeless
     )
+
+
+def _standing(sightings: Sequence[Detection]) -> tuple[float, float] | None:
+    """(feet row, height), medians over the track's sightings in a still camera whose feet are in view; None with
+    fewer than two such sightings."""
+    standing = [
+        sighting.box
+        for sighting in sightings
+        if isinstance(sighting, Sighting)
+        and sighting.changed_outside is not None
+        and sighting.changed_outside <= GROUND_STILL
+        and sighting.box.y1 < FEET_IN_VIEW
+    ]
+    if len(standing) < 2:
+        return None
+    return float(np.median([box.y1 for box in standing])), float(np.median([box.y1 - box.y0 for box in standing]))
+
+
+def ground_line(tracks: Sequence[Sequence[Detection]]) -> tuple[float, float] | None:
+    """(slope, intercept) of height against feet row that most tracks agree with; None where too few tracks stand
+    in a still camera, or all at about one depth.
+
+    Consensus first: of the lines through every two tracks' standing points, the one that most points lie within
+    `GROUND_AGREEMENT` of (oversized boxes cluster where the street corner is, and would tilt any least-squares or
+    even Theil–Sen line towards them). Then the Theil–Sen line (the median of pairwise slopes) through the points
+    that agree, so the result does not hang on two points."""
+    points = np.array([point for point in map(_standing, tracks) if point is not None])
+    if len(points) < MIN_GROUND_TRACKS or np.ptp(points[:, 0]) < MIN_GROUND_SPREAD:
+        return None
+    agreeing = max((_agreeing(points, line) for line in _lines_through_pairs(points)), key=lambda mask: int(mask.sum()))
+    if agreeing.sum() < MIN_GROUND_TRACKS:
+        return None
+    slope = float(np.median(_lines_through_pairs(points[agreeing])[:, 0]))
+    return slope, float(np.median(points[agreeing, 1] - slope * points[agreeing, 0]))
+
+
+def _lines_through_pairs(points: np.ndarray) -> np.ndarray:
+    """(slope, intercept) rows, one per pair of points at different feet rows."""
+    first, second = np.triu_indices(len(points), k=1)
+    rise, run = points[second, 1] - points[first, 1], points[second, 0] - points[first, 0]
+    apart = np.abs(run) > 1e-6
+    slopes = rise[apart] / run[apart]
+    return np.column_stack([slopes, points[first[apart], 1] - slopes * points[first[apart], 0]])
+
+
+def _agreeing(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Which points' heights lie within `GROUND_AGREEMENT` (as a ratio) of the line's at their feet."""
+    allowed = line[0] * points[:, 0] + line[1]
+    return (allowed > 0) & (np.abs(points[:, 1] / np.maximum(allowed, 1e-9) - 1) <= GROUND_AGREEMENT)
+
+
+def in_proportion(sightings: Sequence[Detection], line: tuple[float, float]) -> bool:
+    """False for a track standing in a still camera far taller than a person whose feet are where its feet are."""
+    point = _standing(sightings)
+    if point is None:
+        return True
+    foot, height = point
+    allowed = line[0] * foot + line[1]
+    return allowed <= 0 or height <= OVERSIZE * allowed
 
 
 def median_box(sightings: Sequence[Detection]) -> Box:
