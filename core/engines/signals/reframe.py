@@ -230,25 +230,21 @@ def crop_path(
         times = sorted({segment.start, segment.end, *(time for time, _ in within)})
         seconds = [float(time) for time in times]
         known_times = [float(time) for time, _ in inside]
-        boxes = [box for _, box in inside]
-        centres = (
-            _follow(
-                seconds,
-                known_times,
-                _despiked([(box.x0 + box.x1) / 2 for box in boxes]),
-                _despiked([box.x1 - box.x0 for box in boxes]),
-                crop[0],
-                (area.x0, area.x1),
-            ),
-            _follow(
-                seconds,
-                known_times,
-                _despiked([(box.y0 + box.y1) / 2 for box in boxes]),
-                _despiked([box.y1 - box.y0 for box in boxes]),
-                crop[1],
-                (area.y0, area.y1),
-            ),
+        axes = (
+            ([(box.x0, box.x1) for _, box in inside], crop[0], (area.x0, area.x1)),
+            ([(box.y0, box.y1) for _, box in inside], crop[1], (area.y0, area.y1)),
         )
+        centres = [
+            _follow(
+                seconds,
+                known_times,
+                _despiked([(low + high) / 2 for low, high in extents]),
+                _despiked([high - low for low, high in extents]),
+                size,
+                bounds,
+            )
+            for extents, size, bounds in axes
+        ]
         for time, centre_x, centre_y in zip(times, *centres, strict=True):
             x0 = min(max(0.0, centre_x - crop[0] / 2), 1 - crop[0])
             y0 = min(max(0.0, centre_y - crop[1] / 2), 1 - crop[1])
