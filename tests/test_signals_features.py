@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from reelmark.core.engines.signals.features import extract_video_features, featu
 from reelmark.core.media import probe
 from reelmark.core.media.frames import output_geometry
 from reelmark.core.media.synthetic import ClipSpec, ClipTruth, write_clip
+from reelmark.core.results import Box
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +71,34 @@ def test_without_consumers_the_pass_still_samples(wide_clip: ClipTruth) -> None:
     """Without consumers the pass still samples its detection times (activity reads them)."""
     features = extract_video_features(probe(wide_clip.path), detect_fps=Fraction(1))
     assert len(features.sampled_times) == 3 and features.frame_count == 75
+
+
+def _visitor_clip(path: Path) -> Path:
+    """10 fps, 160×96 grey wall: a dark figure appears at 1 s, stands still to 7 s, and is gone after (a visit)."""
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for index in range(100):
+            picture = np.full((96, 160, 3), 180, np.uint8)
+            if 10 <= index < 70:
+                picture[20:80, 60:90] = 40
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_moving_regions_say_whether_anything_in_them_changed(tmp_path: Path) -> None:
+    """The figure's arrival changes every pixel of its region; while it stands, nothing changes; after it has gone
+    the background model, which half learnt it, still marks its place as moving (a ghost), and nothing in that
+    changes either."""
+    features = extract_video_features(probe(_visitor_clip(tmp_path / "visit.mp4")))
+    place = Box(60 / 160, 20 / 96, 90 / 160, 80 / 96)
+    at_place = [region for region in features.moving_regions if region.box.iou(place) > 0.5]
+    arrival = min(at_place, key=lambda region: region.time)
+    assert Fraction(1) <= arrival.time <= Fraction(3, 2) and arrival.changing is not None and arrival.changing > 0.9
+    standing = [region for region in at_place if Fraction(3) <= region.time <= Fraction(6)]
+    ghost = [region for region in at_place if region.time >= Fraction(15, 2)]
+    assert standing and ghost, "the figure and its ghost are both regions"
+    assert all(region.changing == 0.0 for region in standing + ghost)

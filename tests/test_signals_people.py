@@ -106,15 +106,17 @@ def test_a_box_far_taller_than_the_ground_allows_where_it_stands_is_not_a_person
     """Six walkers on a street seen by a still camera, 0.45 of their feet row tall (nearer is larger), one after
     another; a box standing among them 2× the height of people there is a street corner, not a person. A near
     person cut by the picture's bottom shows no feet and is kept; with the camera moving nothing is judged."""
-    walkers = [_standing_track(foot, 0.45 * foot, 10 * index) for index, foot in enumerate((0.4, 0.5, 0.6, 0.7, 0.8, 0.9))]
+    feet = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    walkers = [_standing_track(foot, 0.45 * foot, 10 * index) for index, foot in enumerate(feet)]
     assert ground_line(walkers) == (pytest.approx(0.45), pytest.approx(0.0, abs=1e-9))
     corner = _standing_track(0.7, 0.63, 60)
     cut_off = _standing_track(1.0, 0.9, 70)
     times = [Fraction(t) for t in range(75)]
-    heights = sorted(m.tube[0].box.y1 - m.tube[0].box.y0 for m in track_people([*sum(walkers, []), *corner, *cut_off], times, Fraction(75)))
-    assert heights == pytest.approx(sorted([0.45 * foot for foot in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)] + [0.9]))
+    kept = track_people([*sum(walkers, []), *corner, *cut_off], times, Fraction(75))
+    heights = sorted(moment.tube[0].box.y1 - moment.tube[0].box.y0 for moment in kept)
+    assert heights == pytest.approx(sorted([0.45 * foot for foot in feet] + [0.9]))
     assert ground_line(walkers[:4]) is None  # too few people to know the ground
-    moving = [_standing_track(foot, 0.45 * foot, 10 * index, changed_outside=0.3) for index, foot in enumerate((0.4, 0.5, 0.6, 0.7, 0.8, 0.9))]
+    moving = [_standing_track(foot, 0.45 * foot, 10 * index, changed_outside=0.3) for index, foot in enumerate(feet)]
     assert ground_line(moving) is None
 
 
@@ -223,16 +225,16 @@ def test_a_street_of_small_walkers_is_one_presence_span() -> None:
     """#12: a fixed camera with people in every frame is one span, not fragments. The whole-picture pass alone
     finds only the walkers who come near the camera; the second look at person-shaped moving regions finds the far
     ones too."""
-    spans, heights = {}, []
+    spans, places = {}, []
     for closer in (False, True):
         detector = PeopleDetector(closer=closer)
         features = extract_video_features(probe(STREET), consumers=[detector])
         tracks = track_people(detector.detections, features.sampled_times, features.end)
         spans[closer] = presence_spans(tracks)
-        heights = [median_box([Detection(p.time, "person", p.box, 1.0) for p in track.tube]) for track in tracks]
+        places = [median_box([Detection(p.time, "person", p.box, 1.0) for p in track.tube]) for track in tracks]
     # The walkers are at most 0.45 of the picture tall; HOG's boxes around a street corner with people in it were
     # 0.63-0.83 tall, standing where people a third that tall stand, until the ground check.
-    assert max(box.y1 - box.y0 for box in heights) < 0.5
+    assert max(box.y1 - box.y0 for box in places) < 0.5
     (label,) = _labelled_spans("vtest")
     assert best_match_tiou([label], spans[True]) == [pytest.approx(1.0, abs=0.05)]
     assert len(spans[True]) == 1

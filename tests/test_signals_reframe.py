@@ -362,10 +362,11 @@ def test_one_slip_of_a_sparse_detector_moves_nothing(info: MediaInfo) -> None:
     boxes = {t: Box(0.35, 0.1, 0.6, 0.9) for t in sampled}
     boxes[Fraction(2)] = Box(0.5, 0.4, 0.6, 0.9)
     video = _frames(SIZE, 4, sampled)
-    video.moving_regions = tuple(MovingRegion(Fraction(index, 5), Box(0.45, 0.3, 0.5, 0.5), 0.01) for index in range(20))
+    video.moving_regions = tuple(MovingRegion(Fraction(i, 5), Box(0.45, 0.3, 0.5, 0.5), 0.01) for i in range(20))
     ctx = SignalsContext(
-        info, Fraction(0), Fraction(4), SignalsParams(), video=video, people=[_person("person 1", MomentKind.PERSON, boxes)]
-    )
+        info, Fraction(0), Fraction(4), SignalsParams(), video=video,
+        people=[_person("person 1", MomentKind.PERSON, boxes)],
+    )  # fmt: skip
     [moment] = reframe(ctx, "9:16")
     assert {round(point.box.x0, 9) for point in moment.tube} == {round(moment.tube[0].box.x0, 9)}
 
@@ -379,7 +380,7 @@ def test_someone_seen_once_in_a_short_shot_is_followed_around_that_sighting(info
     right, left = Box(0.8, 0.1, 0.9, 0.9), Box(0.1, 0.1, 0.2, 0.9)
     person = _person("person 1", MomentKind.PERSON, {Fraction(1): right, Fraction(2): left, Fraction(3): left})
     video = _frames(SIZE, 4, sampled)
-    video.moving_regions = tuple(MovingRegion(Fraction(index, 5), Box(0.05, 0.3, 0.25, 0.6), 0.05) for index in range(20))
+    video.moving_regions = tuple(MovingRegion(Fraction(i, 5), Box(0.05, 0.3, 0.25, 0.6), 0.05) for i in range(20))
     cut = Fraction(7, 5)
     shots = ShotBoundaries(
         (TimeSpan(Fraction(0), cut), TimeSpan(cut, Fraction(4))), (Transition(TimeSpan(cut, cut), "cut", 1.0),)
@@ -388,6 +389,23 @@ def test_someone_seen_once_in_a_short_shot_is_followed_around_that_sighting(info
     first, _ = reframe(ctx, "9:16")
     head = (0.8, 0.1, 0.9, 0.3)
     assert all(_contains(_crop_at(first.tube, Fraction(t, 10)), head, SIZE) for t in range(10, 14))
+
+
+def test_a_moving_region_in_which_nothing_changes_does_not_pull_the_crop(info: MediaInfo) -> None:
+    """Someone on the right leaves at 2 s; then only a region on the left is marked moving. Where nothing in it
+    changes (the ghost of where somebody stood) the crop holds where the person left it; where its pixels change
+    (something moves there) the crop goes to it."""
+    sampled = [Fraction(index, 5) for index in range(30)]
+    leaving = _person("person 1", MomentKind.PERSON, {t: Box(0.8, 0.2, 0.9, 0.9) for t in sampled if t <= 2})
+    crops = {}
+    for changing in (0.0, 0.5):
+        video = _frames(SIZE, 6, sampled)
+        video.moving_regions = tuple(MovingRegion(t, Box(0.1, 0.2, 0.3, 0.8), 0.05, changing) for t in sampled if t > 2)
+        ctx = SignalsContext(info, Fraction(0), Fraction(6), SignalsParams(), video=video, people=[leaving])
+        [moment] = reframe(ctx, "9:16")
+        crops[changing] = _crop_at(moment.tube, Fraction(5))
+    assert _contains(crops[0.0], (0.8, 0.2, 0.9, 0.375), SIZE)
+    assert _contains(crops[0.5], (0.1, 0.2, 0.3, 0.8), SIZE)
 
 
 def test_of_two_people_alike_the_one_who_moves_is_followed(info: MediaInfo) -> None:

@@ -92,6 +92,10 @@ class MovingRegion:
     box: Box
     area: float
     """Share of the frame covered by moving pixels inside the region."""
+    changing: float | None = None
+    """Share of the region's moving pixels that changed since the previous region sample (`REGION_FPS`); None at
+    the first sample of a shot. Near 0 for a ghost: where someone stood long enough for the background to half
+    learn them, and left."""
 
 
 @dataclass
@@ -197,6 +201,7 @@ class _Accumulator:
         self.times: list[Fraction] = []
         self.sampled_times: list[Fraction] = []
         self.regions: list[MovingRegion] = []
+        self.region_thumb = np.empty(0, np.uint8)
 
     def add(
         self, time: Fraction, luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray]
@@ -217,6 +222,7 @@ class _Accumulator:
             motion = float(cv2.absdiff(motion_thumb, self.previous_motion).mean()) / 255
         if cut > HARD_CUT_RESET:
             self.background.reset()  # a new shot: the old background means nothing
+            self.region_thumb = np.empty(0, np.uint8)
         moving = self.background.apply(thumb)
         self.previous_histogram, self.previous_motion, self.previous_colour = histogram, motion_thumb, colour
         mean, deviation = cv2.meanStdDev(thumb)
@@ -233,16 +239,20 @@ class _Accumulator:
         self.histograms.append(histogram)
         self.times.append(time)
         sampled = self.detection_due.due(time)
-        regions = self._collect_regions(time, moving) if self.regions_due.due(time) or sampled else ()
+        regions = self._collect_regions(time, moving, thumb) if self.regions_due.due(time) or sampled else ()
         if not sampled:
             return None
         self.sampled_times.append(time)
         return regions
 
-    def _collect_regions(self, time: Fraction, moving: np.ndarray) -> tuple[MovingRegion, ...]:
+    def _collect_regions(self, time: Fraction, moving: np.ndarray, thumb: np.ndarray) -> tuple[MovingRegion, ...]:
         cleaned = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         cleaned = cv2.dilate(cleaned, np.ones((5, 5), np.uint8))
-        count, _, stats, _ = cv2.connectedComponentsWithStats(cleaned, connectivity=8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(cleaned, connectivity=8)
+        changed = None
+        if self.region_thumb.shape == thumb.shape:
+            changed = (cv2.absdiff(thumb, self.region_thumb) > self.background.floor) & moving
+        self.region_thumb = thumb
         height, width = moving.shape
         found = []
         for label in range(1, count):
@@ -250,7 +260,12 @@ class _Accumulator:
             share = area / moving.size
             if share >= MIN_REGION_AREA:
                 box = Box(x / width, y / height, min(1.0, (x + w) / width), min(1.0, (y + h) / height))
-                found.append(MovingRegion(time, box, share))
+                inside = labels[y : y + h, x : x + w] == label
+                pixels = int(np.count_nonzero(moving[y : y + h, x : x + w] & inside))
+                changing = None
+                if changed is not None and pixels:
+                    changing = np.count_nonzero(changed[y : y + h, x : x + w] & inside) / pixels
+                found.append(MovingRegion(time, box, share, changing))
         self.regions += found
         return tuple(found)
 
