@@ -12,6 +12,8 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 import torch
 
@@ -93,3 +95,28 @@ def corpus_labels() -> dict:
     if not labels.is_file():
         pytest.skip(f"corpus labels not found at {labels}")
     return json.loads(labels.read_text())
+
+
+VISIT_S = (1.0, 7.0)
+"""When the figure of `visit_clip` stands in view."""
+VISIT_PLACE = (60 / 160, 20 / 96, 90 / 160, 80 / 96)
+"""Where it stands (x0, y0, x1, y1 of the picture)."""
+
+
+@pytest.fixture(scope="session")
+def visit_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """10 s at 10 fps, 160×96, a grey wall: a dark figure appears at 1 s, stands still until 7 s, and is gone
+    after (a visit; long enough for the background model to half learn it, so it leaves a ghost)."""
+    path = tmp_path_factory.mktemp("visit") / "visit.mp4"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for index in range(100):
+            picture = np.full((96, 160, 3), 180, np.uint8)
+            if VISIT_S[0] <= index / 10 < VISIT_S[1]:
+                picture[20:80, 60:90] = 40
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
+from conftest import VISIT_PLACE
 from reelmark.core.engines.signals.features import extract_video_features, feature_side
 from reelmark.core.media import probe
 from reelmark.core.media.frames import output_geometry
@@ -73,28 +73,12 @@ def test_without_consumers_the_pass_still_samples(wide_clip: ClipTruth) -> None:
     assert len(features.sampled_times) == 3 and features.frame_count == 75
 
 
-def _visitor_clip(path: Path) -> Path:
-    """10 fps, 160×96 grey wall: a dark figure appears at 1 s, stands still to 7 s, and is gone after (a visit)."""
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
-        for index in range(100):
-            picture = np.full((96, 160, 3), 180, np.uint8)
-            if 10 <= index < 70:
-                picture[20:80, 60:90] = 40
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            frame.pts = index
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path
-
-
-def test_moving_regions_say_whether_anything_in_them_changed(tmp_path: Path) -> None:
+def test_moving_regions_say_whether_anything_in_them_changed(visit_clip: Path) -> None:
     """The figure's arrival changes every pixel of its region; while it stands, nothing changes; after it has gone
     the background model, which half learnt it, still marks its place as moving (a ghost), and nothing in that
     changes either."""
-    features = extract_video_features(probe(_visitor_clip(tmp_path / "visit.mp4")))
-    place = Box(60 / 160, 20 / 96, 90 / 160, 80 / 96)
+    features = extract_video_features(probe(visit_clip))
+    place = Box(*VISIT_PLACE)
     at_place = [region for region in features.moving_regions if region.box.iou(place) > 0.5]
     arrival = min(at_place, key=lambda region: region.time)
     assert Fraction(1) <= arrival.time <= Fraction(3, 2) and arrival.changing is not None and arrival.changing > 0.9

@@ -76,7 +76,7 @@ def _features(
         times=(), seconds=np.zeros(0), rate=RATE, end=Fraction(4), size=size, histograms=np.zeros((0, 32)),
         cut_score=empty, colour_change=empty, aligned_change=empty,
         pictures=np.zeros((0, 9, 16, 3), np.uint8),
-        luma_mean=empty, luma_std=empty, motion=empty, foreground_fraction=empty,
+        luma_mean=empty, luma_std=empty, motion=empty, foreground_fraction=empty, stirring_fraction=empty,
         sampled_times=tuple(sampled), moving_regions=tuple(regions),
     )  # fmt: skip
 
@@ -287,7 +287,7 @@ def _frames(size: tuple[int, int], seconds: int, sampled: Sequence[Fraction], lu
         histograms=np.zeros((count, 32)), cut_score=flat, colour_change=flat, aligned_change=flat,
         pictures=np.zeros((count, 9, 16, 3), np.uint8),
         luma_mean=np.full(count, 120.0, np.float32) if luma is None else luma, luma_std=flat, motion=flat,
-        foreground_fraction=flat, sampled_times=tuple(sampled), moving_regions=(),
+        foreground_fraction=flat, stirring_fraction=flat, sampled_times=tuple(sampled), moving_regions=(),
     )  # fmt: skip
 
 

@@ -42,8 +42,8 @@ def _video(
         aligned_change=np.zeros(count, np.float32), pictures=np.zeros((count, 9, 16, 3), np.uint8),
         luma_mean=flat if luma is None else luma, luma_std=np.full(count, 30.0, np.float32),
         motion=np.zeros(count, np.float32) if motion is None else motion,
-        foreground_fraction=np.zeros(count, np.float32) if foreground is None else foreground, sampled_times=(),
-        moving_regions=(),
+        foreground_fraction=np.zeros(count, np.float32) if foreground is None else foreground,
+        stirring_fraction=np.zeros(count, np.float32), sampled_times=(), moving_regions=(),
     )  # fmt: skip
 
 

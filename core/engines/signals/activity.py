@@ -1,7 +1,9 @@
 """Activity: spans where something moves inside a static shot (the surveillance and parking-lot case).
 
-Reads `VideoFeatures.foreground_fraction` (per frame: the share of the picture the exposure-compensated
-background model marks as moving) and `moving_regions` (connected moving areas at the sampled rate):
+Reads `VideoFeatures.stirring_fraction` (per frame: the share of the picture the exposure-compensated
+background model marks as moving and that changed from frame to frame within the last 1.5 s, so neither the ghost
+a visitor who stood still leaves behind nor someone standing still counts) and `moving_regions` (connected moving
+areas at the sampled rate):
 
 - the curve is smoothed with a running median over `SMOOTH_S`, which removes one-frame noise (grain, a codec
   pulse) but keeps a subject that moves for a moment;
@@ -96,7 +98,7 @@ def find_activity(video: VideoFeatures, shots: ShotBoundaries | None, sensitivit
     width = max(1, round(SMOOTH_S * float(video.rate)))
     moments: list[Moment] = []
     for first, stop in _segments(video, shots):
-        raw = video.foreground_fraction[first:stop].astype(np.float64)
+        raw = video.stirring_fraction[first:stop].astype(np.float64)
         curve = _running_median(raw, width)
         for a, b in _spans_in(curve, on, off, video.seconds[first:stop]):
             start = video.times[first + a]

@@ -23,6 +23,7 @@ that with OpenCV (fast, and grain averages out). The people detectors get a larg
   grain out of it);
 - `foreground_fraction`: share of the thumbnail that background subtraction (`background.StaticBackground`:
   exposure-compensated running average, reset at hard cuts) marks as moving; meaningful in a static shot;
+  `stirring_fraction`, the part of it that changed from frame to frame within the last few seconds (no ghosts);
 - the connected moving regions (`moving_regions`) at `REGION_FPS` and at every sampled frame, and at `detect_fps`
   the detection-size picture and that frame's moving regions handed to `consumers` (the people detector, which
   looks for small people where something moves), so no task decodes the file again.
@@ -120,6 +121,9 @@ class VideoFeatures:
     luma_std: np.ndarray
     motion: np.ndarray
     foreground_fraction: np.ndarray
+    stirring_fraction: np.ndarray
+    """Share of the picture that is moving and changed within the last few seconds (`StaticBackground.stirring`):
+    the foreground without ghosts and people standing still."""
     sampled_times: tuple[Fraction, ...]
     moving_regions: tuple[MovingRegion, ...]
 
@@ -192,9 +196,8 @@ class _Accumulator:
         self.previous_histogram: np.ndarray | None = None
         self.previous_motion = np.empty(0, np.uint8)
         self.background = StaticBackground()
-        self.columns: dict[str, list[float]] = {
-            name: [] for name in ("colour_change", "aligned_change", "cut_score", "luma_mean", "luma_std", "motion", "foreground")
-        }
+        names = ("colour_change", "aligned_change", "cut_score", "luma_mean", "luma_std", "motion", "foreground", "stirring")
+        self.columns: dict[str, list[float]] = {name: [] for name in names}
         self.previous_colour = np.empty(0, np.uint8)
         self.histograms: list[np.ndarray] = []
         self.pictures: list[np.ndarray] = []
@@ -223,7 +226,7 @@ class _Accumulator:
         if cut > HARD_CUT_RESET:
             self.background.reset()  # a new shot: the old background means nothing
             self.region_thumb = np.empty(0, np.uint8)
-        moving = self.background.apply(thumb)
+        moving = self.background.apply(thumb, float(time))
         self.previous_histogram, self.previous_motion, self.previous_colour = histogram, motion_thumb, colour
         mean, deviation = cv2.meanStdDev(thumb)
         for name, value in (
@@ -234,6 +237,7 @@ class _Accumulator:
             ("luma_std", float(deviation[0, 0])),
             ("motion", motion),
             ("foreground", float(moving.mean())),
+            ("stirring", float(self.background.stirring(moving).mean())),
         ):
             self.columns[name].append(value)
         self.histograms.append(histogram)
@@ -321,6 +325,7 @@ def extract_video_features(
         luma_std=columns["luma_std"],
         motion=columns["motion"],
         foreground_fraction=columns["foreground"],
+        stirring_fraction=columns["stirring"],
         sampled_times=tuple(accumulator.sampled_times),
         moving_regions=tuple(accumulator.regions),
     )
