@@ -83,9 +83,9 @@ class StaticBackground:
         cv2.accumulateWeighted(frame, self.background, self.slow_alpha, mask=1 - still)
         return moving
 
-    def stirring(self, moving: np.ndarray) -> np.ndarray:
+    def stirring(self, moving: np.ndarray, within_s: float = SETTLED_S) -> np.ndarray:
         """The pixels of the last frame's `moving` mask that changed from one frame to the next within the last
-        `SETTLED_S`: what moves now, without the ghost of someone who stood still long enough to be half learnt
+        `within_s`: what moves now, without the ghost of someone who stood still long enough to be half learnt
         and then left (the slow update keeps their place marked moving for many seconds) or someone standing
         still."""
-        return moving & (self.time - self.unchanged_since < SETTLED_S)
+        return moving & (self.time - self.unchanged_since < within_s)

@@ -94,9 +94,9 @@ class MovingRegion:
     area: float
     """Share of the frame covered by moving pixels inside the region."""
     changing: float | None = None
-    """Share of the region's moving pixels that changed since the previous region sample (`REGION_FPS`); None at
-    the first sample of a shot. Near 0 for a ghost: where someone stood long enough for the background to half
-    learn them, and left."""
+    """Share of the region's moving pixels that changed from frame to frame since the previous region sample
+    (`REGION_FPS`; `StaticBackground.stirring`). 0 for a ghost: where someone stood long enough for the background
+    to half learn them, and left."""
 
 
 @dataclass
@@ -204,7 +204,6 @@ class _Accumulator:
         self.times: list[Fraction] = []
         self.sampled_times: list[Fraction] = []
         self.regions: list[MovingRegion] = []
-        self.region_thumb = np.empty(0, np.uint8)
 
     def add(
         self, time: Fraction, luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray]
@@ -225,7 +224,6 @@ class _Accumulator:
             motion = float(cv2.absdiff(motion_thumb, self.previous_motion).mean()) / 255
         if cut > HARD_CUT_RESET:
             self.background.reset()  # a new shot: the old background means nothing
-            self.region_thumb = np.empty(0, np.uint8)
         moving = self.background.apply(thumb, float(time))
         self.previous_histogram, self.previous_motion, self.previous_colour = histogram, motion_thumb, colour
         mean, deviation = cv2.meanStdDev(thumb)
@@ -243,20 +241,17 @@ class _Accumulator:
         self.histograms.append(histogram)
         self.times.append(time)
         sampled = self.detection_due.due(time)
-        regions = self._collect_regions(time, moving, thumb) if self.regions_due.due(time) or sampled else ()
+        regions = self._collect_regions(time, moving) if self.regions_due.due(time) or sampled else ()
         if not sampled:
             return None
         self.sampled_times.append(time)
         return regions
 
-    def _collect_regions(self, time: Fraction, moving: np.ndarray, thumb: np.ndarray) -> tuple[MovingRegion, ...]:
+    def _collect_regions(self, time: Fraction, moving: np.ndarray) -> tuple[MovingRegion, ...]:
         cleaned = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         cleaned = cv2.dilate(cleaned, np.ones((5, 5), np.uint8))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(cleaned, connectivity=8)
-        changed = None
-        if self.region_thumb.shape == thumb.shape:
-            changed = (cv2.absdiff(thumb, self.region_thumb) > self.background.floor) & moving
-        self.region_thumb = thumb
+        changed = self.background.stirring(moving, within_s=1 / REGION_FPS)
         height, width = moving.shape
         found = []
         for label in range(1, count):
@@ -266,9 +261,7 @@ class _Accumulator:
                 box = Box(x / width, y / height, min(1.0, (x + w) / width), min(1.0, (y + h) / height))
                 inside = labels[y : y + h, x : x + w] == label
                 pixels = int(np.count_nonzero(moving[y : y + h, x : x + w] & inside))
-                changing = None
-                if changed is not None and pixels:
-                    changing = np.count_nonzero(changed[y : y + h, x : x + w] & inside) / pixels
+                changing = np.count_nonzero(changed[y : y + h, x : x + w] & inside) / pixels if pixels else None
                 found.append(MovingRegion(time, box, share, changing))
         self.regions += found
         return tuple(found)
