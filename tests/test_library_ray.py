@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from reelmark.core.cli import cli
 from reelmark.core.library.analyse import analyse_file
-from reelmark.core.library.ray_runner import map_path
+from reelmark.core.library.ray_runner import map_path, start_local_cluster
 from reelmark.core.media.synthetic import ClipSpec, write_clip
 
 ray = pytest.importorskip("ray", reason="Ray is the optional extra reelmark[cluster]; install it to test --cluster")
@@ -32,20 +32,10 @@ def moment_ids(store: Path) -> list[tuple[str, str, str]]:
 @pytest.fixture
 def local_cluster():
     """Per test, so no in-process cluster is alive beside the `ray start` one of the Ray Client test (two clusters on
-    one machine share /tmp/ray, and the client server then failed to start its per-driver server).
-
-    A second try when the node does not come up: Ray gives a new node's raylet 30 s to register (fixed in
-    ray/_private/node.py), and on the 2-core CI machine that ran out twice in one day's full runs, with no raylet
-    log at all; the next start in the same process came up at once."""
-    for attempt in (1, 2):
-        try:
-            ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
-                     logging_level="WARNING", log_to_driver=False)  # fmt: skip
-            break
-        except Exception as error:  # Ray raises a bare Exception for this
-            ray.shutdown()
-            if attempt == 2 or "timed out during startup" not in str(error):
-                raise
+    one machine share /tmp/ray, and the client server then failed to start its per-driver server). Started the
+    way `index --cluster auto` starts one, second try included."""
+    start_local_cluster(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING",
+                        log_to_driver=False)  # fmt: skip
     yield
     ray.shutdown()
 
@@ -70,6 +60,28 @@ def test_an_unknown_ray_address_gets_one_line_and_exit_1(tmp_path: Path, address
     code, said = index(str(tmp_path), "--store", str(tmp_path / "s.sqlite3"), "--cluster", address)
     assert code == 1 and said.strip().count("\n") == 0
     assert ("cannot reach the Ray cluster" in said) or ("write auto" in said)
+
+
+def test_a_local_node_that_never_comes_up_is_tried_twice_then_one_line(tmp_path: Path, monkeypatch) -> None:
+    """No cluster on this machine, and the local node times out during startup (as Ray words it) twice: `index`
+    says so in one line and exits 1, after a second try; any other error from Ray is not retried."""
+    calls = []
+
+    def init(address: str, **options: object) -> None:
+        calls.append(address)
+        if address == "auto":
+            raise ConnectionError("Could not find any running Ray instance")
+        raise Exception("The current node timed out during startup. This could happen because ...")
+
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    (tmp_path / "cams").mkdir()
+    write_clip(tmp_path / "cams" / "a.mp4", ClipSpec(frame_count=10))
+    code, said = index(str(tmp_path / "cams"), "--store", str(tmp_path / "s.sqlite3"), "--cluster", "auto")
+    errors = [line for line in said.splitlines() if line.startswith("reelmark: error:")]
+    assert code == 1 and len(errors) == 1 and "could not start a local Ray cluster" in errors[0], said
+    assert "Traceback" not in said
+    assert calls == ["auto", "local", "local"]
 
 
 def test_paths_are_mapped_at_folder_boundaries() -> None:

@@ -121,7 +121,30 @@ def _connect(address: str) -> None:
     try:
         ray.init(address="auto", **options)
     except ConnectionError:  # no cluster on this machine: a local one, for this run
-        ray.init(address="local", include_dashboard=False, **options)
+        start_local_cluster(include_dashboard=False, **options)
+
+
+def start_local_cluster(**options: object) -> None:
+    """`ray.init(address="local", **options)`, tried once more when the new node does not come up: Ray gives its
+    raylet 30 s to register (fixed in ray/_private/node.py), which ran out twice in one day's test runs on a busy
+    2-core machine, with no raylet log at all, while the next start came up at once. A second failure is one line
+    that says what to do."""
+    import ray
+
+    for attempt in (1, 2):
+        try:
+            ray.init(address="local", **options)
+            return
+        except Exception as error:  # Ray raises a bare Exception for a node that did not start
+            ray.shutdown()
+            if "timed out during startup" not in str(error):
+                raise
+            if attempt == 2:
+                raise InvalidRequestError(
+                    "could not start a local Ray cluster: its node did not come up within Ray's 30 s (a busy "
+                    "machine?); index again, or without --cluster"
+                ) from None
+            log.info("the local Ray node did not come up (%s); trying again", error)
 
 
 def _init_retrying_client_start(address: str, options: dict[str, object]) -> None:
