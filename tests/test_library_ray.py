@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from reelmark.core.cli import cli
 from reelmark.core.library.analyse import analyse_file
+from reelmark.core.library import ray_runner
 from reelmark.core.library.ray_runner import map_path, start_local_cluster
 from reelmark.core.media.synthetic import ClipSpec, write_clip
 
@@ -75,6 +76,7 @@ def test_a_local_node_that_never_comes_up_is_tried_twice_then_one_line(tmp_path:
 
     monkeypatch.setattr(ray, "init", init)
     monkeypatch.setattr(ray, "shutdown", lambda: None)
+    monkeypatch.setattr(ray_runner, "RETRY_PAUSE_S", 0.0)
     (tmp_path / "cams").mkdir()
     write_clip(tmp_path / "cams" / "a.mp4", ClipSpec(frame_count=10))
     code, said = index(str(tmp_path / "cams"), "--store", str(tmp_path / "s.sqlite3"), "--cluster", "auto")

@@ -31,7 +31,10 @@ log = logging.getLogger("reelmark.library")
 MAX_RETRIES = 2
 CONNECT_TIMEOUT_S = 5.0
 CLIENT_START_ATTEMPTS = 3
-CLIENT_RETRY_PAUSE_S = 2.0
+LOCAL_START_ATTEMPTS = 2
+LOCAL_NODE_TIMEOUT = "timed out during startup"
+"""How Ray words a local node whose raylet did not register in time."""
+RETRY_PAUSE_S = 2.0
 
 
 def check_address(address: str) -> str:
@@ -129,39 +132,41 @@ def start_local_cluster(**options: object) -> None:
     raylet 30 s to register (fixed in ray/_private/node.py), which ran out twice in one day's test runs on a busy
     2-core machine, with no raylet log at all, while the next start came up at once. A second failure is one line
     that says what to do."""
-    import ray
-
-    for attempt in (1, 2):
-        try:
-            ray.init(address="local", **options)
-            return
-        except Exception as error:  # Ray raises a bare Exception for a node that did not start
-            ray.shutdown()
-            if "timed out during startup" not in str(error):
-                raise
-            if attempt == 2:
-                raise InvalidRequestError(
-                    "could not start a local Ray cluster: its node did not come up within Ray's 30 s (a busy "
-                    "machine?); index again, or without --cluster"
-                ) from None
-            log.info("the local Ray node did not come up (%s); trying again", error)
+    try:
+        _init_retrying("local", options, Exception, LOCAL_NODE_TIMEOUT, LOCAL_START_ATTEMPTS)
+    except Exception as error:  # Ray raises a bare Exception for a node that did not start
+        if LOCAL_NODE_TIMEOUT not in str(error):
+            raise
+        raise InvalidRequestError(
+            "could not start a local Ray cluster: its node did not come up within Ray's 30 s (a busy machine?); "
+            "index again, or without --cluster"
+        ) from None
 
 
 def _init_retrying_client_start(address: str, options: dict[str, object]) -> None:
     """`ray.init(address)`, tried again `CLIENT_START_ATTEMPTS` times when Ray Client's head could not start this
     driver's server: on a loaded head (2 busy cores here) that start sometimes fails ("Initialization failure from
     server" in 3 of 7 test runs without this retry; 3 of 3 passed with it)."""
+    _init_retrying(address, options, ConnectionError, "Initialization failure", CLIENT_START_ATTEMPTS)
+
+
+def _init_retrying(
+    address: str, options: Mapping[str, object], failure: type[Exception], marker: str, attempts: int
+) -> None:
+    """`ray.init(address, **options)`, tried up to `attempts` times while it raises `failure` with `marker` in its
+    message (a start that a busy machine let time out); anything else, or the last failure, is raised."""
     import ray
 
-    for attempt in range(1, CLIENT_START_ATTEMPTS + 1):
+    for attempt in range(1, attempts + 1):
         try:
             ray.init(address=address, **options)
             return
-        except ConnectionError as error:
-            if attempt == CLIENT_START_ATTEMPTS or "Initialization failure" not in str(error):
+        except failure as error:
+            if attempt == attempts or marker not in str(error):
                 raise
-            log.info("Ray Client could not start this driver's server (%s); trying again", error)
-            time.sleep(CLIENT_RETRY_PAUSE_S)
+            ray.shutdown()
+            log.info("Ray did not start (%s); trying again", error)
+            time.sleep(RETRY_PAUSE_S)
 
 
 def _has_ray_token() -> bool:

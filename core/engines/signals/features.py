@@ -96,7 +96,7 @@ class MovingRegion:
     changing: float | None = None
     """Share of the region's moving pixels that changed from frame to frame since the previous region sample
     (`REGION_FPS`; `StaticBackground.stirring`). 0 for a ghost: where someone stood long enough for the background
-    to half learn them, and left."""
+    to half learn them, and left. None where it is not known (regions made by hand): taken as changing."""
 
 
 @dataclass
@@ -260,9 +260,10 @@ class _Accumulator:
             if share >= MIN_REGION_AREA:
                 box = Box(x / width, y / height, min(1.0, (x + w) / width), min(1.0, (y + h) / height))
                 inside = labels[y : y + h, x : x + w] == label
-                pixels = int(np.count_nonzero(moving[y : y + h, x : x + w] & inside))
-                changing = np.count_nonzero(changed[y : y + h, x : x + w] & inside) / pixels if pixels else None
-                found.append(MovingRegion(time, box, share, changing))
+                # A region grows from the opened mask, a part of `moving`: it holds at least one moving pixel.
+                pixels = np.count_nonzero(moving[y : y + h, x : x + w] & inside)
+                changing = np.count_nonzero(changed[y : y + h, x : x + w] & inside) / pixels
+                found.append(MovingRegion(time, box, share, float(changing)))
         self.regions += found
         return tuple(found)
 
