@@ -85,6 +85,16 @@ def test_a_local_node_that_never_comes_up_is_tried_twice_then_one_line(tmp_path:
     assert "Traceback" not in said
     assert calls == ["auto", "local", "local"]
 
+    def other_failure(address: str, **options: object) -> None:
+        calls.append(address)
+        raise Exception("some other start-up failure")
+
+    calls.clear()
+    monkeypatch.setattr(ray, "init", other_failure)
+    with pytest.raises(Exception, match="some other start-up failure"):
+        start_local_cluster(num_cpus=1)
+    assert calls == ["local"]
+
 
 def test_paths_are_mapped_at_folder_boundaries() -> None:
     mapping = {"/Volumes/footage": "/mnt/footage", "/Volumes/footage/2024": "/srv/2024"}
