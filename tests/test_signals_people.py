@@ -60,6 +60,20 @@ def test_single_sightings_are_dropped_and_spans_are_widened() -> None:
     assert (moment.span.start, moment.span.end) == (Fraction(3, 4), Fraction(11, 4))  # ± half the 0.5 s interval
 
 
+def test_a_shot_looked_at_once_keeps_its_single_sighting_and_spans_end_at_cuts() -> None:
+    """Edited footage: a 0.4 s shot between cuts at 4.3 and 4.7 s is looked at once (at 4.5 s, every 0.5 s), so a
+    face seen there is seen as often as it can be, while the same single face in a shot looked at many times is a
+    chance hit. A span, widened by half an interval (to 4.25-4.75 s), stops at the cuts."""
+    times = [Fraction(t, 2) for t in range(20)]
+    cuts = [Fraction(43, 10), Fraction(47, 10)]
+    once = Detection(Fraction(9, 2), "face", Box(0.4, 0.2, 0.6, 0.5), 1.0)
+    (moment,) = track_people([once], times, Fraction(10), cuts=cuts)
+    assert (moment.kind, moment.span.start, moment.span.end) == (MomentKind.FACE, Fraction(43, 10), Fraction(47, 10))
+    assert track_people([once], times, Fraction(10)) == []  # without the cuts it is one look of many
+    chance = Detection(Fraction(7), "face", Box(0.4, 0.2, 0.6, 0.5), 1.0)
+    assert track_people([chance], times, Fraction(10), cuts=cuts) == []  # its shot runs 4.7-10 s: 11 looks
+
+
 def test_two_people_who_cross_keep_their_identities_through_an_occlusion() -> None:
     """One walks right, one walks left; the second is hidden behind the first for two samples as they pass."""
     times = [Fraction(t, 2) for t in range(20)]

@@ -39,7 +39,7 @@ from reelmark.core.engines.signals.highlights import pick_highlights
 from reelmark.core.engines.signals.people import PeopleDetector, track_people
 from reelmark.core.engines.signals.reframe import crop_size, reframe
 from reelmark.core.engines.signals.shots import detect_shots
-from reelmark.core.engines.signals.split import smart_split, split_target
+from reelmark.core.engines.signals.split import shot_changes, smart_split, split_target
 from reelmark.core.media import probe
 from reelmark.core.results import Moment, TimeSpan
 
@@ -200,7 +200,9 @@ def analyse(path: Path, labels: dict) -> dict[str, object]:
     end = video.end
     audio = extract_audio_features(info, end=end, min_silence_s=params.min_silence_s) if info.audio else None
     ctx = SignalsContext(info, start, end, params, video=video, audio=audio, shots=detect_shots(video, params.shot_sensitivity))
-    ctx.people = track_people(detector.detections, video.sampled_times, video.end)
+    ctx.people = track_people(
+        detector.detections, video.sampled_times, video.end, cuts=[point.time for point in shot_changes(ctx)]
+    )
     cuts, fades = labelled_cuts(labels)
     report: dict[str, object] = {"duration": float(end)}
     runs = {"detected shots": ctx}

@@ -5,7 +5,7 @@ detection-size luma the single pass hands over). The anchor is the detector as i
 HOG + Haar on the picture at most 384 px long, never enlarged, with no second look at small moving people
 (`PeopleDetector(enlarge=False, closer=False)`), every track seen twice kept (`track_people(verify=False)`). Ours
 enlarges small pictures to 384 px, looks again at person-shaped moving regions in a still camera, and keeps the
-tracks that pass the confidence and liveness checks.
+tracks that pass the confidence and liveness checks, none running across a shot change (the shot detector's).
 
 Reported per clip and in total, against labels made by eye (tests/data/labels/people/, README there):
 - person-presence events: PERSON and FACE spans united and merged across gaps ≤ 1 s (`people.presence_spans`),
@@ -30,9 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from reelmark.core.engines.signals.context import SignalsParams
+from reelmark.core.engines.signals.context import SignalsContext, SignalsParams
 from reelmark.core.engines.signals.features import FrameConsumer, MovingRegion, extract_video_features
 from reelmark.core.engines.signals.people import PeopleDetector, presence_spans, track_people
+from reelmark.core.engines.signals.shots import detect_shots
+from reelmark.core.engines.signals.split import shot_changes
 from reelmark.core.evaluation import event_scores, merge_spans, temporal_iou
 from reelmark.core.media import probe
 
@@ -89,8 +91,13 @@ def main() -> None:
         features = extract_video_features(
             info, detect_fps=params.detect_fps, detect_side=params.detect_side, consumers=list(timed.values())
         )
+        ctx = SignalsContext(info, Fraction(0), features.end, params, video=features)
+        ctx.shots = detect_shots(features, params.shot_sensitivity)
+        cuts = {"anchor": [], "ours": [point.time for point in shot_changes(ctx)]}
         for system, verify in (("anchor", False), ("ours", True)):
-            moments = track_people(detectors[system].detections, features.sampled_times, features.end, verify=verify)
+            moments = track_people(
+                detectors[system].detections, features.sampled_times, features.end, cuts=cuts[system], verify=verify
+            )
             spans = presence_spans(moments, MERGE_GAP_S)
             matched = _matched(truth, spans)
             totals[system][0] += matched

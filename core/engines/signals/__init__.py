@@ -134,6 +134,7 @@ class SignalsEngine:
         from reelmark.core.engines.signals.features import extract_video_features
         from reelmark.core.engines.signals.people import PeopleDetector, track_people
         from reelmark.core.engines.signals.shots import detect_shots
+        from reelmark.core.engines.signals.split import shot_changes
 
         params = context.params
         detector = PeopleDetector() if with_people else None
@@ -144,7 +145,8 @@ class SignalsEngine:
         )  # fmt: skip
         context.shots = detect_shots(context.video, params.shot_sensitivity)
         if detector is not None:
-            context.people = track_people(detector.detections, context.video.sampled_times, context.video.end)
+            cuts = [point.time for point in shot_changes(context)]
+            context.people = track_people(detector.detections, context.video.sampled_times, context.video.end, cuts=cuts)
 
 
 def _prefetch(load: Callable[[], object]) -> None:

@@ -24,15 +24,19 @@ overlap being the better IoU (at least `MIN_IOU`) with the track's last box and 
 velocity, so two people who cross keep their identities. A track that lost its subject for up to `max_gap_s` is
 picked up again by a detection of similar size near where it was last seen or is predicted to be
 (re-identification by position and size: only luma is available), so someone who steps out of view for a moment
-stays one track. Tracks seen fewer than `min_sightings` times are dropped, and the rest must pass
+stays one track. Tracks seen fewer than `min_sightings` times are dropped (a shot the detector looked at fewer
+times asks for a sighting at each look: `sightings_needed`), and the rest must pass
 `person_checks` (confidence, with faces vouching for person sightings; liveness in a still camera; not a still
 object that a hand moved; people in proportion with the ground). Each track
 becomes a PERSON or FACE moment: its span runs from the first to the last sighting, widened by half a sampling
-interval, and its tube holds every sighting. `presence_spans` unites them into when anyone is in view.
+interval but not across a shot change, and its tube holds every sighting. `presence_spans` unites them into when
+anyone is in view.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -280,24 +284,30 @@ def track_people(
     sampled_times: Sequence[Fraction],
     end: Fraction,
     *,
+    cuts: Sequence[Fraction] = (),
     max_gap_s: float = 3.0,
     min_sightings: int = 2,
     verify: bool = True,
 ) -> list[Moment]:
-    """PERSON and FACE moments with tubes, one per track; see the module docstring. `verify=False` keeps every
-    track seen `min_sightings` times, unchecked: the detector as it stood before `person_checks` (the anchor)."""
+    """PERSON and FACE moments with tubes, one per track; see the module docstring. `cuts` are the shot changes
+    (`split.shot_changes`): a span ends at the cut after its last sighting, not half a sampling interval into the
+    next shot. `verify=False` keeps every track seen `min_sightings` times, unchecked: the detector as it stood
+    before `person_checks` (the anchor)."""
     interval = sampling_interval(sampled_times)
-    face_tracks = _tracks(detections, "face", interval, max_gap_s, min_sightings, verify, {})
+    shots = _Shots(cuts, sampled_times, end)
+    face_tracks = _tracks(detections, "face", shots, interval, max_gap_s, min_sightings, verify, {})
     faces: dict[Fraction, list[Box]] = {}
     for track in face_tracks:
         for sighting in track.sightings:
             faces.setdefault(sighting.time, []).append(sighting.box)
-    person_tracks = _tracks(detections, "person", interval, max_gap_s, min_sightings, verify, faces)
+    person_tracks = _tracks(detections, "person", shots, interval, max_gap_s, min_sightings, verify, faces)
     moments: list[Moment] = []
     for kept, moment_kind in ((person_tracks, MomentKind.PERSON), (face_tracks, MomentKind.FACE)):
         for number, track in enumerate(sorted(kept, key=lambda t: t.sightings[0].time), start=1):
             first, last = track.sightings[0].time, track.last.time
-            span = TimeSpan(max(Fraction(0), first - interval / 2), min(end, last + interval / 2))
+            span = TimeSpan(
+                max(shots.bounds(first)[0], first - interval / 2), min(shots.bounds(last)[1], last + interval / 2)
+            )
             tube = tuple(TubePoint(sighting.time, sighting.box) for sighting in track.sightings)
             score = float(np.mean([sighting.score for sighting in track.sightings]))
             label = f"{moment_kind.value} {number}"
@@ -305,30 +315,60 @@ def track_people(
     return moments
 
 
+class _Shots:
+    """The shots between `cuts`, and how many sampled times each holds."""
+
+    def __init__(self, cuts: Sequence[Fraction], sampled_times: Sequence[Fraction], end: Fraction) -> None:
+        self.cuts = sorted(cuts)
+        self.end = end
+        self.looks = Counter(self.index(time) for time in sampled_times)
+
+    def index(self, time: Fraction) -> int:
+        return bisect_right(self.cuts, time)
+
+    def bounds(self, time: Fraction) -> tuple[Fraction, Fraction]:
+        """Start and end of the shot holding `time`."""
+        index = self.index(time)
+        return (self.cuts[index - 1] if index else Fraction(0)), (self.cuts[index] if index < len(self.cuts) else self.end)
+
+
+def sightings_needed(looks: int, min_sightings: int = 2) -> int:
+    """How many sightings make a track in a shot the detector looked at `looks` times: `min_sightings`, or every
+    look in a shorter shot (in a music video's 0.8 s shot a 1 fps detector looks once, and someone seen at every
+    look there is seen as often as they can be)."""
+    return max(1, min(min_sightings, looks))
+
+
 def _tracks(
     detections: Sequence[Detection],
     kind: str,
+    shots: _Shots,
     interval: Fraction,
     max_gap_s: float,
     min_sightings: int,
     verify: bool,
     faces: Mapping[Fraction, Sequence[Box]],
 ) -> list[_Track]:
-    """The tracks of one kind seen at least `min_sightings` times that pass the checks (when `verify`); `faces`
-    are the kept face tracks' boxes by time, which vouch for person sightings."""
+    """The tracks of one kind seen at least `min_sightings` times (`sightings_needed`: fewer in a shot looked at
+    fewer times) that pass the checks (when `verify`); `faces` are the kept face tracks' boxes by time, which vouch
+    for person sightings."""
     tracks: list[_Track] = []
     by_time: dict[Fraction, list[Detection]] = {}
     for detection in detections:
         if detection.kind == kind:
             by_time.setdefault(detection.time, []).append(detection)
     for time in sorted(by_time):
-        open_tracks = [t for t in tracks if float(time - t.last.time) <= max_gap_s + float(interval)]
+        open_tracks = [
+            t
+            for t in tracks
+            if float(time - t.last.time) <= max_gap_s + float(interval)
+        ]
         for detection, track in _assign(by_time[time], open_tracks, time):
             if track is None:
                 track = _Track(kind)
                 tracks.append(track)
             track.sightings.append(detection)
-    seen = [track for track in tracks if len(track.sightings) >= min_sightings]
+    seen = [t for t in tracks if len(t.sightings) >= sightings_needed(shots.looks[shots.index(t.last.time)], min_sightings)]
     if not verify:
         return seen
     sure = [track for track in seen if confident(track.sightings, faces)]

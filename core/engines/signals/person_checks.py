@@ -149,12 +149,13 @@ def _aligned(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
 def confident(sightings: Sequence[Detection], faces: Mapping[Fraction, Sequence[Box]]) -> bool:
     """Seen clearly more than once: chance hits on person-like shapes stay near the detector's threshold. A sighting
     is clear at `STRONG_SCORE`, or when the face cascade, an independent detector, found a face inside its box at
-    the same moment (people in small or soft pictures score low on HOG but show their faces)."""
+    the same moment (people in small or soft pictures score low on HOG but show their faces). A track seen once
+    (in a shot the detector looked at once: `people.sightings_needed`) needs that one sighting clear."""
     clear = sum(
         sighting.score >= STRONG_SCORE or any(_centre_inside(face, sighting.box) for face in faces.get(sighting.time, ()))
         for sighting in sightings
     )
-    return clear >= MIN_STRONG_SIGHTINGS
+    return clear >= min(MIN_STRONG_SIGHTINGS, len(sightings))
 
 
 def _centre_inside(inner: Box, outer: Box) -> bool:
