@@ -30,7 +30,7 @@ from reelmark.core.media.probing import probe
 from reelmark.core.media.subtitles import Cue
 from reelmark.core.media.synthetic import AudioSegment, ClipSpec, ClipTruth, write_clip
 from reelmark.core.media.types import MediaInfo
-from reelmark.core.results import Moment, MomentKind, TimeSpan
+from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
 F = Fraction
 RATE = 25
@@ -361,10 +361,20 @@ def test_no_pick_is_made_of_black_picture(planted: tuple[ClipTruth, SignalsConte
         assert overlap <= moment.span.duration / 4, moment.span
 
 
+def _person(seen: range) -> Moment:
+    """A person track sighted once a second over `seen` (whole seconds, the detectors' default looks)."""
+    tube = tuple(TubePoint(F(second), Box(0.4, 0.2, 0.6, 0.9)) for second in seen)
+    return Moment(MomentKind.PERSON, TimeSpan(F(seen[0]) - F(1, 2), F(seen[-1]) + F(1, 2)), label="person 1", tube=tube)
+
+
 def test_reasons_are_true(planted: tuple[ClipTruth, SignalsContext]) -> None:
-    """"people on screen" and "a person enters" only with a person track; an entrance is named as one."""
+    """"people on screen" and "a person enters" only with a person track; an entrance inside a shot is named as
+    one, while someone first seen at the cut that opens a shot came with the picture."""
     _, context = planted
+    assert {F(15), F(16), F(17)} <= set(context.video.sampled_times)  # the shot 15-21 s is looked at each second
     assert all("people" not in moment.text and "person" not in moment.text for moment in pick_highlights(_with(context)))
-    person = Moment(MomentKind.PERSON, TimeSpan(F(15), F(19)), label="person 1")
-    entering = pick_highlights(_with(context, people=[person]))
-    assert any(moment.span.start <= F(15) < moment.span.end and "a person enters" in moment.text for moment in entering)
+    entering = pick_highlights(_with(context, people=[_person(range(17, 20))]))
+    assert any(moment.span.start <= F(17) < moment.span.end and "a person enters" in moment.text for moment in entering)
+    with_the_cut = pick_highlights(_with(context, people=[_person(range(15, 20))]))
+    assert any(moment.span.start <= F(15) < moment.span.end for moment in with_the_cut)
+    assert all("a person enters" not in moment.text for moment in with_the_cut)

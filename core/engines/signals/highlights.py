@@ -55,11 +55,13 @@ shorter than `highlight_min_s` / `MAX_SHARE` gets none). The picks are then rank
 
 Reasons name only what is true of the window: a source whose mean over it reaches `REASON_LEVEL` ("people on
 screen" needs person or face tracks over half of it), "a person enters" when a track starts in its first half,
-else "a person leaves" when one ends inside it.
+else "a person leaves" when one ends inside it; only inside a shot (`_comings_and_goings`: someone a cut brings is
+no entrance).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -84,6 +86,9 @@ from reelmark.core.times import as_fraction
 from reelmark.core.utterances import utterances
 
 GRID = Fraction(1, 10)
+ABSENT_LOOKS = 2
+"""Looks in a row without a person, inside one shot, that make their first sighting an entrance (their last an
+exit): as many as a track needs sightings (`people.track_people`'s `min_sightings`)."""
 WEIGHTS = {"audio": 0.35, "motion": 0.30, "people": 0.15, "cuts": 0.10, "speech": 0.10, "said": 0.2}
 SAID_WEIGHT = WEIGHTS["said"]
 SPEECH_HEAVY_SHARE = 0.5
@@ -262,14 +267,40 @@ def _cut_points(ctx: SignalsContext, inner: list[CutPoint]) -> list[CutPoint]:
     return sorted([CutPoint(ctx.start, "edge"), CutPoint(ctx.end, "edge"), *kept.values()], key=lambda point: point.time)
 
 
+def _comings_and_goings(ctx: SignalsContext) -> tuple[list[TimeSpan], list[TimeSpan]]:
+    """The spans of the person and face tracks that enter, and of those that leave, a shot under way: the detectors
+    looked `ABSENT_LOOKS` times inside the same shot before the track's first sighting (after its last) without
+    seeing them. A track first seen at its shot's first look came with the cut, which is no entrance (on a music
+    video every shot would be "a person enters"), and one missed look is a detector's slip as often as an exit."""
+    if ctx.video is None:
+        return [], []
+    looks = sorted(ctx.video.sampled_times)
+    changes = [point.time for point in shot_changes(ctx)]
+
+    def same_shot(a: Fraction, b: Fraction) -> bool:
+        return bisect_right(changes, a) == bisect_right(changes, b)
+
+    entrances, exits = [], []
+    for track in ctx.people:
+        if track.kind not in (MomentKind.PERSON, MomentKind.FACE) or not track.tube:
+            continue
+        first, last = track.tube[0].time, track.tube[-1].time
+        before, after = bisect_left(looks, first), bisect_right(looks, last)
+        if before >= ABSENT_LOOKS and same_shot(looks[before - ABSENT_LOOKS], first):
+            entrances.append(track.span)
+        if after + ABSENT_LOOKS <= len(looks) and same_shot(last, looks[after + ABSENT_LOOKS - 1]):
+            exits.append(track.span)
+    return entrances, exits
+
+
 def _reason(means: dict[str, float], weights: dict[str, float], span: TimeSpan, ctx: SignalsContext) -> str:
     ranked = sorted(means, key=lambda name: weights[name] * means[name], reverse=True)
     named = [REASONS[name] for name in ranked if means[name] >= REASON_LEVEL]
     half = span.start + span.duration / 2
-    tracks = _tracks(ctx)
-    if any(span.start - as_fraction(RUN_UP_S) <= track.start <= half and track.start > ctx.start for track in tracks):
+    entrances, exits = _comings_and_goings(ctx)
+    if any(span.start - as_fraction(RUN_UP_S) <= track.start <= half for track in entrances):
         named.insert(0, "a person enters")
-    elif any(span.start <= track.end <= span.end and track.end < ctx.end for track in tracks):
+    elif any(span.start <= track.end <= span.end for track in exits):
         named.insert(0, "a person leaves")
     if named:
         return ", ".join(named)
