@@ -410,7 +410,8 @@ def test_a_moving_region_in_which_nothing_changes_does_not_pull_the_crop(info: M
 
 def test_of_two_people_alike_the_one_who_moves_is_followed(info: MediaInfo) -> None:
     """Two standing people of the same size, left and right; from 1 s the moving regions are on the right one (she
-    gestures, he does not): the crop goes right, though the left one was found first."""
+    gestures, he does not): the crop is on her from the start (the whole path is known, so it need not follow the
+    first found and switch later) and stays."""
     sampled = [Fraction(index, 5) for index in range(20)]
     left = _person("person 1", MomentKind.PERSON, {t: Box(0.1, 0.2, 0.2, 0.9) for t in sampled})
     right = _person("person 2", MomentKind.PERSON, {t: Box(0.75, 0.2, 0.85, 0.9) for t in sampled})
@@ -419,8 +420,24 @@ def test_of_two_people_alike_the_one_who_moves_is_followed(info: MediaInfo) -> N
     video.moving_regions = tuple(gestures)
     ctx = SignalsContext(info, Fraction(0), Fraction(4), SignalsParams(), video=video, people=[left, right])
     [moment] = reframe(ctx, "9:16")
-    assert _contains(_crop_at(moment.tube, Fraction(1, 2)), (0.1, 0.2, 0.2, 0.375), SIZE)
-    assert all(_contains(_crop_at(moment.tube, t), (0.75, 0.2, 0.85, 0.375), SIZE) for t in sampled if t >= 2)
+    assert all(_contains(_crop_at(moment.tube, t), (0.75, 0.2, 0.85, 0.375), SIZE) for t in sampled)
+
+
+def test_someone_a_little_more_important_for_long_wins_and_a_brief_peak_does_not(info: MediaInfo) -> None:
+    """A person on the left from 0 s; from 1 s someone 1.2 times as tall on the right, for 7 s: too small a margin
+    to switch on at any one instant, but over seconds the right one is the subject. From 4 to 4.4 s a third, twice
+    as tall, passes in the middle: the crop does not chase them."""
+    sampled = [Fraction(index, 5) for index in range(40)]
+    left = _person("person 1", MomentKind.PERSON, {t: Box(0.05, 0.3, 0.12, 0.8) for t in sampled})
+    right = _person("person 2", MomentKind.PERSON, {t: Box(0.85, 0.2, 0.93, 0.8) for t in sampled if t >= 1})
+    passer = _person("person 3", MomentKind.PERSON, {t: Box(0.45, 0.0, 0.55, 1.0) for t in sampled if 4 <= t <= Fraction(22, 5)})
+    ctx = SignalsContext(
+        info, Fraction(0), Fraction(8), SignalsParams(), video=_frames(SIZE, 8, sampled), people=[left, right, passer]
+    )
+    [moment] = reframe(ctx, "9:16")
+    right_head = (0.85, 0.2, 0.93, 0.35)
+    assert _contains(_crop_at(moment.tube, Fraction(1, 2)), (0.05, 0.3, 0.12, 0.425), SIZE)
+    assert all(_contains(_crop_at(moment.tube, t), right_head, SIZE) for t in sampled if t >= 2)
 
 
 def _pillarboxed(frames: int, bar_cells: int, lit: int = 120) -> np.ndarray:

@@ -9,9 +9,11 @@ which come several times a second) the subject is the most important one in view
 1. of the face and person tracks (`ctx.people` moments with tubes) visible then, the one with the highest
    importance: its size (a person's box height, a face's height × `FACE_BODY_RATIO`: nearer means larger) ×
    `FACE_BONUS` for a face (a face over a body) × (1 + `MOVING_BONUS`) while it moves (faster than
-   `MOVING_SPEED`, or the frame's largest moving region is centred inside it). The crop stays with the subject
-   it follows until another is `SWITCH_RATIO` times as important or it leaves, so it does not swing between two
-   people of about the same size. A face is followed
+   `MOVING_SPEED`, or the frame's largest moving region is centred inside it). Whom to follow is chosen over the
+   whole shot at once (`_followed`, a Viterbi pass): each change from someone still in view costs as much as
+   following someone `SWITCH_RATIO` times as important for `SWITCH_COST_S`, so the crop does not swing between
+   two people of about the same size nor chase a brief peak, yet someone a little more important for long gets
+   it. A face is followed
    by its box, a person by the top `HEAD_FRACTION` of theirs (the head matters more than the feet);
 2. else the largest moving region of that sampled frame (`VideoFeatures.moving_regions`) in which something
    changed since the previous region sample (`STIRRING`: not the ghost of someone who stood and left);
@@ -104,6 +106,11 @@ MOVING_BONUS = 1.0
 MOVING_SPEED = 0.05
 """Source widths (or heights) per second above which a track counts as moving."""
 SWITCH_RATIO = 1.5
+SWITCH_COST_S = 2.0
+"""A change of subject is worth it once the new one has been `SWITCH_RATIO` times as important for this long (or
+more important by less for longer): about the time a viewer needs to settle on a new subject."""
+FLOOR = 1e-9
+"""Importance below this (a box squashed to nothing at the picture's edge) counts as this, so its log is finite."""
 STIRRING = 0.02
 """A moving region counts only where at least this share of its pixels changed since the previous region sample.
 The background model learns someone who stands still for a while slowly, so for many seconds after they leave
@@ -330,9 +337,7 @@ def _subject_path(
     ]
     track_times = [[point.time for point in tube] for tube in tubes]
     hold = sampling_interval(ctx.video.sampled_times) / 2
-    path: list[tuple[Fraction, Box | None]] = []
-    sources: set[str] = set()
-    current: int | None = None
+    views: list[dict[int, tuple[Box, float]]] = []
     for time in times:
         seen: dict[int, tuple[Box, float]] = {}
         for index, (track, tube, tube_times) in enumerate(zip(tracks, tubes, track_times, strict=True)):
@@ -340,9 +345,11 @@ def _subject_path(
             if found is not None:
                 moving = _speed(tube, tube_times, time) > MOVING_SPEED or _holds(found, regions.get(time))
                 seen[index] = (found, _importance(track, found, moving))
-        best = max(seen, key=lambda index: seen[index][1], default=None)
-        if current not in seen or best is not None and seen[best][1] > SWITCH_RATIO * seen[current][1]:
-            current = best
+        views.append(seen)
+    followed = _followed([{index: view[1] for index, view in seen.items()} for seen in views], times, segment.end)
+    path: list[tuple[Fraction, Box | None]] = []
+    sources: set[str] = set()
+    for time, seen, current in zip(times, views, followed, strict=True):
         box = None
         if current is not None:
             track = tracks[current]
@@ -354,6 +361,55 @@ def _subject_path(
         path.append((time, box))
     order = ("faces", "people", "motion")
     return path, " and ".join(name for name in order if name in sources)
+
+
+def _followed(importance: list[dict[int, float]], times: Sequence[Fraction], end: Fraction) -> list[int | None]:
+    """Whom the crop follows at each of `times` (None: nobody in view), given each visible track's importance
+    there (`importance[i]`): over each stretch with someone in view, `_best_sequence`."""
+    chosen: list[int | None] = [None] * len(times)
+    durations = [float(b - a) for a, b in pairwise([*times, end])]
+    step = 0
+    while step < len(times):
+        first = step
+        while step < len(times) and importance[step]:
+            step += 1
+        chosen[first:step] = _best_sequence(importance[first:step], durations[first:step])
+        step += step == first
+    return chosen
+
+
+def _best_sequence(importance: list[dict[int, float]], durations: list[float]) -> list[int]:
+    """The sequence of subjects, one in view at each time, that is most important over the whole stretch, less
+    `SWITCH_COST_S` × log(`SWITCH_RATIO`) for each change from someone still in view to someone else (changing
+    from someone who left costs nothing). A time's gain is its duration × log(importance / the most important
+    one's), so someone consistently more important wins the crop once the difference has lasted long enough,
+    however small, and a brief peak never does. Viterbi: the whole path is known offline."""
+    if not importance:
+        return []
+    switch_cost = math.log(SWITCH_RATIO) * SWITCH_COST_S
+    totals: dict[int, float] = {}
+    came_from: list[dict[int, int]] = []
+    for seen, duration in zip(importance, durations, strict=True):
+        top = max(seen.values())
+        gains = {index: duration * math.log(max(value, FLOOR) / max(top, FLOOR)) for index, value in seen.items()}
+        leaving = {index: total - (switch_cost if index in seen else 0.0) for index, total in totals.items()}
+        leaders = sorted(leaving, key=leaving.__getitem__, reverse=True)[:2]
+        links: dict[int, int] = {}
+        for index in gains:
+            switch_from = next((other for other in leaders if other != index), None)
+            stays = index in totals and (switch_from is None or totals[index] >= leaving[switch_from])
+            links[index] = index if stays or switch_from is None else switch_from
+        totals = {
+            index: gain + (totals.get(index, 0.0) if links[index] == index else leaving[links[index]])
+            for index, gain in gains.items()
+        }
+        came_from.append(links)
+    current = max(totals, key=totals.__getitem__)
+    sequence = []
+    for links in reversed(came_from):
+        sequence.append(current)
+        current = links[current]
+    return sequence[::-1]
 
 
 def _segments(ctx: SignalsContext) -> list[TimeSpan]:
