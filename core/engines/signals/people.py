@@ -25,7 +25,7 @@ velocity, so two people who cross keep their identities. A track that lost its s
 picked up again by a detection of similar size near where it was last seen or is predicted to be
 (re-identification by position and size: only luma is available), so someone who steps out of view for a moment
 stays one track. Tracks seen fewer than `min_sightings` times are dropped (a shot the detector looked at fewer
-times asks for a sighting at each look: `sightings_needed`), and the rest must pass
+times asks for a sighting at each look: `_Shots.sightings_needed`), and the rest must pass
 `person_checks` (confidence, with faces vouching for person sightings; liveness in a still camera; not a still
 object that a hand moved; people in proportion with the ground). Each track
 becomes a PERSON or FACE moment: its span runs from the first to the last sighting, widened by half a sampling
@@ -331,12 +331,11 @@ class _Shots:
         index = self.index(time)
         return (self.cuts[index - 1] if index else Fraction(0)), (self.cuts[index] if index < len(self.cuts) else self.end)
 
-
-def sightings_needed(looks: int, min_sightings: int = 2) -> int:
-    """How many sightings make a track in a shot the detector looked at `looks` times: `min_sightings`, or every
-    look in a shorter shot (in a music video's 0.8 s shot a 1 fps detector looks once, and someone seen at every
-    look there is seen as often as they can be)."""
-    return max(1, min(min_sightings, looks))
+    def sightings_needed(self, time: Fraction, min_sightings: int) -> int:
+        """How many sightings make a track whose last sighting is at `time`: `min_sightings`, or every look in a
+        shot looked at fewer times (in a music video's 0.8 s shot a 1 fps detector looks once, and someone seen at
+        every look there is seen as often as they can be)."""
+        return max(1, min(min_sightings, self.looks[self.index(time)]))
 
 
 def _tracks(
@@ -349,26 +348,22 @@ def _tracks(
     verify: bool,
     faces: Mapping[Fraction, Sequence[Box]],
 ) -> list[_Track]:
-    """The tracks of one kind seen at least `min_sightings` times (`sightings_needed`: fewer in a shot looked at
-    fewer times) that pass the checks (when `verify`); `faces` are the kept face tracks' boxes by time, which vouch
-    for person sightings."""
+    """The tracks of one kind seen at least `min_sightings` times (`_Shots.sightings_needed`: fewer in a shot
+    looked at fewer times) that pass the checks (when `verify`); `faces` are the kept face tracks' boxes by time,
+    which vouch for person sightings."""
     tracks: list[_Track] = []
     by_time: dict[Fraction, list[Detection]] = {}
     for detection in detections:
         if detection.kind == kind:
             by_time.setdefault(detection.time, []).append(detection)
     for time in sorted(by_time):
-        open_tracks = [
-            t
-            for t in tracks
-            if float(time - t.last.time) <= max_gap_s + float(interval)
-        ]
+        open_tracks = [t for t in tracks if float(time - t.last.time) <= max_gap_s + float(interval)]
         for detection, track in _assign(by_time[time], open_tracks, time):
             if track is None:
                 track = _Track(kind)
                 tracks.append(track)
             track.sightings.append(detection)
-    seen = [t for t in tracks if len(t.sightings) >= sightings_needed(shots.looks[shots.index(t.last.time)], min_sightings)]
+    seen = [track for track in tracks if len(track.sightings) >= shots.sightings_needed(track.last.time, min_sightings)]
     if not verify:
         return seen
     sure = [track for track in seen if confident(track.sightings, faces)]

@@ -150,7 +150,7 @@ def confident(sightings: Sequence[Detection], faces: Mapping[Fraction, Sequence[
     """Seen clearly more than once: chance hits on person-like shapes stay near the detector's threshold. A sighting
     is clear at `STRONG_SCORE`, or when the face cascade, an independent detector, found a face inside its box at
     the same moment (people in small or soft pictures score low on HOG but show their faces). A track seen once
-    (in a shot the detector looked at once: `people.sightings_needed`) needs that one sighting clear."""
+    (in a shot the detector looked at once: `people.track_people`) needs that one sighting clear."""
     clear = sum(
         sighting.score >= STRONG_SCORE or any(_centre_inside(face, sighting.box) for face in faces.get(sighting.time, ()))
         for sighting in sightings
