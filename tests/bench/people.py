@@ -5,7 +5,7 @@ detection-size luma the single pass hands over). The anchor is the detector as i
 HOG + Haar on the picture at most 384 px long, never enlarged, with no second look at small moving people
 (`PeopleDetector(enlarge=False, closer=False)`), every track seen twice kept (`track_people(verify=False)`). Ours
 enlarges small pictures to 384 px, looks again at person-shaped moving regions in a still camera, and keeps the
-tracks that pass the confidence and liveness checks, none running across a shot change (the shot detector's).
+tracks that pass the confidence and liveness checks, each span stopping at the shot detector's next shot change.
 
 Reported per clip and in total, against labels made by eye (tests/data/labels/people/, README there):
 - person-presence events: PERSON and FACE spans united and merged across gaps ≤ 1 s (`people.presence_spans`),

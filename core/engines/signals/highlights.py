@@ -293,11 +293,17 @@ def _comings_and_goings(ctx: SignalsContext) -> tuple[list[TimeSpan], list[TimeS
     return entrances, exits
 
 
-def _reason(means: dict[str, float], weights: dict[str, float], span: TimeSpan, ctx: SignalsContext) -> str:
+def _reason(
+    means: dict[str, float],
+    weights: dict[str, float],
+    span: TimeSpan,
+    comings_and_goings: tuple[list[TimeSpan], list[TimeSpan]],
+) -> str:
+    """What the window holds, strongest first (module docstring); `comings_and_goings` is `_comings_and_goings`."""
     ranked = sorted(means, key=lambda name: weights[name] * means[name], reverse=True)
     named = [REASONS[name] for name in ranked if means[name] >= REASON_LEVEL]
     half = span.start + span.duration / 2
-    entrances, exits = _comings_and_goings(ctx)
+    entrances, exits = comings_and_goings
     if any(span.start - as_fraction(RUN_UP_S) <= track.start <= half for track in entrances):
         named.insert(0, "a person enters")
     elif any(span.start <= track.end <= span.end for track in exits):
@@ -378,6 +384,7 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
         used += span.duration
     chosen.sort(key=lambda pick: -pick[0])
     source_means = {name: _WindowMeans(ctx.start, curve) for name, curve in curves.items()}
+    comings_and_goings = _comings_and_goings(ctx)
     moments = []
     for rank, (score, span) in enumerate(chosen, start=1):
         window = (np.array([span.start_s]), np.array([span.end_s]))
@@ -388,7 +395,7 @@ def pick_highlights(ctx: SignalsContext) -> list[Moment]:
                 span,
                 label=f"highlight {rank}",
                 score=round(min(1.0, max(0.0, score)), 4),
-                text=_reason(means, weights, span, ctx),
+                text=_reason(means, weights, span, comings_and_goings),
             )
         )
     if params.highlight_order == "chronological":
