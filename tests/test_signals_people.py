@@ -10,6 +10,8 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
 from reelmark.core.engines.signals.features import Detection, extract_video_features
@@ -158,6 +160,28 @@ def test_one_by_one_presence_events_score_the_acceptance_f1(one_by_one: list) ->
     precision, recall, f1 = event_scores(ONE_BY_ONE_PEOPLE_S, presence_spans(one_by_one))
     print(f"presence P {precision:.2f} R {recall:.2f} F1 {f1:.2f}")
     assert f1 >= 0.8
+
+
+def test_a_panoramic_strip_and_a_tiny_picture_are_looked_at_without_crashing(corpus: Path) -> None:
+    """A 6:1 strip sized to 384 px long is 64 px tall; padded, it was still smaller than HOG's 64×128 window, and
+    OpenCV's HOG (4.14) took the whole process down with a segmentation fault. The strip is now enlarged to the
+    window's height, so the signer's face in the middle of it is found where it is (at 64 px tall it was too
+    small for the face cascade too); a picture too small for the window even unenlarged (the anchor's raw
+    detector) gets no people, and no crash."""
+    with av.open(str(corpus / "again.mkv")) as container:
+        luma = next(frame for index, frame in enumerate(container.decode(video=0)) if index == 30).to_ndarray(format="gray")
+    faces = {}
+    side = 1120
+    for name, picture in {"picture": luma, "strip": np.pad(luma, ((0, 0), (side, side)), mode="edge")}.items():
+        detector = PeopleDetector()
+        detector(Fraction(1), picture, [])
+        (faces[name],) = [d.box for d in detector.detections if d.kind == "face"]
+    width = luma.shape[1] + 2 * side  # 2880×480
+    expected = [(side + x * luma.shape[1]) / width for x in (faces["picture"].x0, faces["picture"].x1)]
+    assert [faces["strip"].x0, faces["strip"].x1] == pytest.approx(expected, abs=0.01)
+    raw = PeopleDetector(enlarge=False, closer=False)
+    raw(Fraction(1), np.ascontiguousarray(luma[::8, ::8]), [])  # 80×60
+    assert [d for d in raw.detections if d.kind == "person"] == []
 
 
 @pytest.mark.parametrize("clip", ["car-detection.mp4", "bigbuckbunny.mp4"])

@@ -57,6 +57,8 @@ from reelmark.core.engines.signals.person_checks import (
 from reelmark.core.evaluation import merge_spans
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
 
+HOG_WINDOW = (64, 128)
+"""The width and height of the default people detector's window (`cv2.HOGDescriptor().winSize`)."""
 DETECT_SIDE = 384
 """Both detectors see this (smaller pictures enlarged): HOG costs 15 ms here against 56 ms at 640 px, and people must stand about a
 third of the picture tall anyway (the 64×128 window) to be found."""
@@ -139,7 +141,7 @@ class PeopleDetector:
     def __call__(self, time: Fraction, luma: np.ndarray, regions: Sequence[MovingRegion]) -> None:
         picture = luma
         if self._enlarge or max(luma.shape) > DETECT_SIDE:
-            luma = _sized(luma, DETECT_SIDE)
+            luma = _sized(luma, DETECT_SIDE, shortest=HOG_WINDOW[1])
         height, width = luma.shape
         self._change.update(time, luma)
         found: list[Detection] = []
@@ -167,6 +169,8 @@ class PeopleDetector:
         """HOG's people in `image`, a padded or enlarged view of the picture (`size` pixels) whose pixel (0, 0) lies
         at `origin` in the picture and that is `scale` times its size; boxes in the picture, clipped to it."""
         assert self._hog is not None
+        if image.shape[0] < HOG_WINDOW[1] or image.shape[1] < HOG_WINDOW[0]:
+            return []  # no window fits, and OpenCV's HOG (4.14) crashes the whole process on such a picture
         rects, weights = self._hog.detectMultiScale(image, winStride=(8, 8), scale=1.08, hitThreshold=HIT_THRESHOLD)
         found = []
         for (x, y, w, h), weight in zip(rects, np.ravel(weights), strict=True):
@@ -197,8 +201,6 @@ class PeopleDetector:
             scale = max(1.0, LOOK_HEIGHT / (y1 - y0))
             enlarged = cv2.resize(picture[y0:y1, x0:x1], (round((x1 - x0) * scale), round((y1 - y0) * scale)))
             padded = cv2.copyMakeBorder(enlarged, *[LOOK_BORDER] * 4, cv2.BORDER_REPLICATE)
-            if padded.shape[0] < 128 or padded.shape[1] < 64:
-                continue  # smaller than HOG's window even enlarged
             origin = (x0 - LOOK_BORDER / scale, y0 - LOOK_BORDER / scale)
             hits = self._hog_people(time, padded, origin, scale, (width, height))
             found += [hit for hit in hits if (_one_of(hit.box, box) if group else hit.box.iou(box) >= LOOK_AGREEMENT)]
@@ -213,13 +215,15 @@ def _one_of(hit: Box, group: Box) -> bool:
     return across >= GROUP_INSIDE and upright >= GROUP_INSIDE and GROUP_HEIGHTS[0] <= tall <= GROUP_HEIGHTS[1]
 
 
-def _sized(image: np.ndarray, side: int) -> np.ndarray:
+def _sized(image: np.ndarray, side: int, shortest: int) -> np.ndarray:
     """`image` with its longest side `side`: larger pictures are area-averaged down (cost), smaller ones enlarged, so
-    that someone filling a small frame still fills HOG's 64×128 window and a close-up face the cascade's 20 px."""
+    that someone filling a small frame still fills HOG's 64×128 window and a close-up face the cascade's 20 px.
+    Its shortest side is at least `shortest`, enlarged further if need be: a 5:1 panoramic strip 384 px long would
+    be 77 px tall, and someone standing its full height would not fill the window."""
     height, width = image.shape
-    if max(height, width) == side:
+    scale = max(side / max(height, width), shortest / min(height, width))
+    if scale == 1:
         return image
-    scale = side / max(height, width)
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interpolation)
 
