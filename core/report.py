@@ -44,6 +44,11 @@ def format_probe(info: MediaInfo) -> str:
         if video.rotation:
             shown_width, shown_height = video.display_size
             lines.append(f"               rotated {video.rotation}° for display ({shown_width}x{shown_height})")
+        if video.pixel_aspect != 1:
+            upright_width, upright_height = video.display_size
+            shown = f"{round(upright_width * video.pixel_aspect)}x{upright_height}"
+            aspect = video.pixel_aspect
+            lines.append(f"               pixel aspect {aspect.numerator}:{aspect.denominator} (shown {shown})")
         if video.timecode is not None:
             frame = f" = frame {video.timecode_frame}" if video.timecode_frame is not None else ""
             lines.append(f"  timecode     {video.timecode} ({video.timecode_source}){frame}")

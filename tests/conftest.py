@@ -60,6 +60,8 @@ SPECS: dict[str, tuple[str, ClipSpec]] = {
     "mkv": ("subs.mkv", ClipSpec(frame_count=50, subtitles=CUES, audio=AUDIO_SEGMENTS[:2], timecode="10:00:00:00")),
     # Display rotation 90° (a phone held upright).
     "rotated": ("rotated.mp4", ClipSpec(width=320, height=180, frame_count=20, rotation=90)),
+    # Anamorphic: 240×180 pixels shown 4:3 wide each (320×180), as HDV and DV store wide pictures.
+    "anamorphic": ("anamorphic.mp4", ClipSpec(width=240, height=180, frame_count=20, sample_aspect_ratio=Fraction(4, 3))),
     # Audio only.
     "audio_only": ("audio_only.m4a", ClipSpec(video=False, audio=AUDIO_SEGMENTS)),
     # Index first, as streaming exports write it: a truncated copy still opens.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from reelmark.core.media import MediaInfo, probe
 from reelmark.core.media.synthetic import ClipTruth
+from reelmark.core.report import format_probe
 from reelmark.core.times import exact_rate
 
 
@@ -109,6 +111,21 @@ def test_rotation_from_the_display_matrix(clips: dict[str, ClipTruth]) -> None:
     assert info.video is not None
     assert info.video.rotation == 90
     assert info.video.display_size == (180, 320)
+
+
+def test_pixel_aspect_from_the_sample_aspect_ratio(clips: dict[str, ClipTruth]) -> None:
+    """Narrow stored pixels shown wide: the pixel aspect is the sample aspect ratio, turned with the picture, and 1
+    where the stream gives none (FFmpeg's 0:1); `reelmark probe` says how the picture is shown."""
+    info = probe(clips["anamorphic"].path)
+    assert info.video is not None
+    assert (info.video.display_size, info.video.sample_aspect_ratio) == ((240, 180), Fraction(4, 3))
+    assert info.video.pixel_aspect == Fraction(4, 3)
+    assert "pixel aspect 4:3 (shown 320x180)" in format_probe(info)
+    assert replace(info.video, rotation=90).pixel_aspect == Fraction(3, 4)
+    assert replace(info.video, sample_aspect_ratio=Fraction(0)).pixel_aspect == 1
+    square = probe(clips["rotated"].path)
+    assert square.video is not None and square.video.pixel_aspect == 1
+    assert "pixel aspect" not in format_probe(square)
 
 
 def test_audio_only_file_probes_without_video(clips: dict[str, ClipTruth]) -> None:

@@ -11,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -182,6 +183,20 @@ def test_a_panoramic_strip_and_a_tiny_picture_are_looked_at_without_crashing(cor
     raw = PeopleDetector(enlarge=False, closer=False)
     raw(Fraction(1), np.ascontiguousarray(luma[::8, ::8]), [])  # 80×60
     assert [d for d in raw.detections if d.kind == "person"] == []
+
+
+def test_narrow_pixels_are_looked_at_in_their_shown_shape(corpus: Path) -> None:
+    """The signer squeezed to 3/4 of the width, as HDV stores a picture (pixels 4:3): stretched back first, the
+    cascade finds his one face where it is; looked at squeezed, it also found a second, wrong one."""
+    with av.open(str(corpus / "again.mkv")) as container:
+        luma = next(frame for index, frame in enumerate(container.decode(video=0)) if index == 30).to_ndarray(format="gray")
+    squeezed = cv2.resize(luma, (480, 480), interpolation=cv2.INTER_AREA)
+    faces = {}
+    for name, picture, pixel_aspect in (("shown", luma, Fraction(1)), ("stored", squeezed, Fraction(4, 3))):
+        detector = PeopleDetector(pixel_aspect=pixel_aspect)
+        detector(Fraction(1), picture, [])
+        (faces[name],) = [d.box for d in detector.detections if d.kind == "face"]
+    assert faces["stored"].to_list() == pytest.approx(faces["shown"].to_list(), abs=0.01)
 
 
 @pytest.mark.parametrize("clip", ["car-detection.mp4", "bigbuckbunny.mp4"])

@@ -83,17 +83,22 @@ def _features(
 
 @pytest.mark.parametrize("size", [(1920, 1080), (320, 180), (1440, 1080), (1080, 1920), (1000, 1000)])
 @pytest.mark.parametrize("aspect", sorted(ASPECTS))
-def test_crop_has_the_target_shape_and_is_as_large_as_fits(size: tuple[int, int], aspect: str) -> None:
+@pytest.mark.parametrize("pixel_aspect", [Fraction(1), Fraction(4, 3), Fraction(8, 9)])
+def test_crop_has_the_target_shape_as_shown_and_is_as_large_as_fits(
+    size: tuple[int, int], aspect: str, pixel_aspect: Fraction
+) -> None:
+    """The crop's shape as shown: pixels `pixel_aspect` times as wide as tall (HDV's 4:3, NTSC DV's 8:9) count at
+    their shown width, to within one pixel."""
     width, height = size
     target = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5}[aspect]
     subject = [(Fraction(i, 2), Box(0.6, 0.3, 0.7, 0.5)) for i in range(4)]
-    tube = crop_path(subject, size, aspect, [TimeSpan(Fraction(0), Fraction(2))])
+    tube = crop_path(subject, size, aspect, [TimeSpan(Fraction(0), Fraction(2))], pixel_aspect=pixel_aspect)
     for point in tube:
         crop_width, crop_height = (
             point.box.x1 * width - point.box.x0 * width,
             point.box.y1 * height - point.box.y0 * height,
         )
-        assert abs(crop_width - target * crop_height) <= 1.0
+        assert abs(crop_width * pixel_aspect - target * crop_height) <= float(pixel_aspect)
         # The largest window: it spans the full height or the full width of the source.
         assert math.isclose(crop_height, height, abs_tol=1e-6) or math.isclose(crop_width, width, abs_tol=1e-6)
         assert crop_width <= width + 1e-6 and crop_height <= height + 1e-6
@@ -249,6 +254,20 @@ def test_reframe_keeps_heads_prefers_faces_and_gives_one_moment_per_shot(info: M
         assert _contains(point.box.to_list(), face.tube[0].box.to_list(), size)
         assert not _contains(point.box.to_list(), bystander_head, size)
     assert "people" in moments[0].text and "faces" in moments[1].text
+
+
+def test_an_anamorphic_clip_is_cropped_to_the_shape_it_is_shown_in(clips: dict[str, ClipTruth]) -> None:
+    """240×180 pixels shown 4:3 wide (320×180 on screen): the 9:16 crop is 76 pixels wide, shown 101 (9:16 of
+    180), not 101 pixels shown 135 wide (3:4); the moment says its pixels are not square."""
+    clip = probe(clips["anamorphic"].path)
+    features = extract_video_features(clip)
+    assert features.pixel_aspect == Fraction(4, 3)
+    ctx = SignalsContext(clip, Fraction(0), features.end, SignalsParams(), video=features)
+    [moment] = reframe(ctx, "9:16")
+    assert "76×180 of 240×180 px (pixel aspect 4:3)" in moment.text
+    for point in moment.tube:
+        assert (point.box.x1 - point.box.x0) * 240 == pytest.approx(76, abs=1e-6)
+        assert (point.box.y0, point.box.y1) == (0, 1)
 
 
 def test_reframe_falls_back_to_moving_regions(moving: ClipTruth, info: MediaInfo) -> None:

@@ -84,6 +84,8 @@ class ClipSpec:
     """Fixed keyframe interval in frames; None leaves x264's default (250, plus scene cuts)."""
     timecode: str | None = None
     rotation: int = 0
+    sample_aspect_ratio: Fraction | None = None
+    """Pixels this many times as wide as tall when shown (4:3 for HDV's 1440×1080); None writes square ones."""
     audio: tuple[AudioSegment, ...] = ()
     audio_rate: int = 48000
     subtitles: tuple[SubtitleCue, ...] = ()
@@ -308,6 +310,8 @@ def _add_video_stream(container: av.container.OutputContainer, spec: ClipSpec) -
         stream.metadata["timecode"] = spec.timecode
     if spec.rotation:
         stream.set_display_rotation(spec.rotation)
+    if spec.sample_aspect_ratio is not None:
+        stream.codec_context.sample_aspect_ratio = spec.sample_aspect_ratio
     return stream
 
 

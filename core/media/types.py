@@ -75,10 +75,21 @@ class VideoStreamInfo:
 
     @property
     def display_size(self) -> tuple[int, int]:
-        """(width, height) as shown, after rotation."""
+        """(width, height) in pixels as shown, after rotation; the pixels need not be square (`pixel_aspect`)."""
         if self.rotation % 180:
             return self.height, self.width
         return self.width, self.height
+
+    @property
+    def pixel_aspect(self) -> Fraction:
+        """Width over height of one upright pixel as a player shows it: the sample aspect ratio, turned with the
+        picture. DV, HDV and anamorphic footage store a wide picture in narrow pixels (1440×1080 at 4:3 is shown
+        1920×1080), so a crop or a detector working in pixels would get shapes wrong. 1 where the stream gives none
+        (FFmpeg's 0:1)."""
+        ratio = self.sample_aspect_ratio
+        if not ratio or ratio <= 0:
+            return Fraction(1)
+        return 1 / ratio if self.rotation % 180 else ratio
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -137,7 +137,7 @@ class SignalsEngine:
         from reelmark.core.engines.signals.split import shot_changes
 
         params = context.params
-        detector = PeopleDetector() if with_people else None
+        detector = PeopleDetector(pixel_aspect=context.info.video.pixel_aspect) if with_people else None
         context.video = extract_video_features(
             context.info, start=context.start, end=context.end, detect_fps=params.detect_fps,
             detect_side=params.detect_side, consumers=[detector] if detector is not None else [],

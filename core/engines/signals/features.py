@@ -126,6 +126,8 @@ class VideoFeatures:
     the foreground without ghosts and people standing still."""
     sampled_times: tuple[Fraction, ...]
     moving_regions: tuple[MovingRegion, ...]
+    pixel_aspect: Fraction = Fraction(1)
+    """Width over height of one upright pixel as shown (`VideoStreamInfo.pixel_aspect`)."""
 
     @property
     def frame_count(self) -> int:
@@ -310,6 +312,7 @@ def extract_video_features(
         rate=info.video.rate,
         end=(times[-1] + frame_duration) if times else (start or info.video.start),
         size=info.video.display_size,
+        pixel_aspect=info.video.pixel_aspect,
         histograms=np.asarray(accumulator.histograms, dtype=np.float32).reshape(-1, HISTOGRAM_BINS),
         pictures=np.asarray(accumulator.pictures, dtype=np.uint8).reshape(-1, PICTURE_SIZE[1], PICTURE_SIZE[0], 3),
         colour_change=columns["colour_change"],

@@ -123,10 +123,17 @@ class PeopleDetector:
     Where nothing moves there is no second look, so its cost follows what happens on screen (about 6 ms a sampled
     frame on a busy street, under 1 ms elsewhere)."""
 
-    def __init__(self, people: bool = True, faces: bool = True, enlarge: bool = True, closer: bool = True) -> None:
+    def __init__(
+        self, people: bool = True, faces: bool = True, enlarge: bool = True, closer: bool = True,
+        pixel_aspect: Fraction = Fraction(1),
+    ) -> None:  # fmt: skip
         """`enlarge=False` leaves pictures smaller than `DETECT_SIDE` as they are and `closer=False` skips the
-        second look (together: the detector before `person_checks`, kept for the benchmark's anchor)."""
+        second look (together: the detector before `person_checks`, kept for the benchmark's anchor).
+        `pixel_aspect` is the source's (`VideoStreamInfo.pixel_aspect`): pictures are stretched to square pixels
+        first, since both detectors learnt people and faces in their true shape (a face squeezed to 3/4 of its width
+        gave the cascade a second, wrong face; squeezed to half, none)."""
         self.detections: list[Detection] = []
+        self._pixel_aspect = pixel_aspect
         self._enlarge = enlarge
         self._closer = closer
         self._change = ChangeMeter()
@@ -139,6 +146,9 @@ class PeopleDetector:
             self._faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
     def __call__(self, time: Fraction, luma: np.ndarray, regions: Sequence[MovingRegion]) -> None:
+        if self._pixel_aspect != 1:
+            height, width = luma.shape
+            luma = cv2.resize(luma, (round(width * self._pixel_aspect), height), interpolation=cv2.INTER_LINEAR)
         picture = luma
         if self._enlarge or max(luma.shape) > DETECT_SIDE:
             luma = _sized(luma, DETECT_SIDE, shortest=HOG_WINDOW[1])

@@ -1,7 +1,8 @@
 """Reframe: a crop path that keeps the subject in a vertical or square frame, one keyframed tube per shot.
 
 Crop size. The largest window of the target aspect that fits the source, in source pixels rounded to whole
-pixels: a landscape source cropped to 9:16, 4:5 or 1:1 keeps its full height and the window slides sideways; a
+pixels, its aspect as shown (the narrow pixels of DV, HDV and anamorphic footage counted at their shown width,
+`VideoFeatures.pixel_aspect`): a landscape source cropped to 9:16, 4:5 or 1:1 keeps its full height and the window slides sideways; a
 source narrower than the target keeps its full width and the window slides up and down.
 
 Subject. At every sampled time (the detectors' `VideoFeatures.sampled_times` and the times of the moving regions,
@@ -125,10 +126,12 @@ def aspect_ratio(aspect: str) -> Fraction:
     return ASPECTS[aspect]
 
 
-def crop_size(source_size: tuple[int, int], aspect: str) -> tuple[int, int]:
-    """The largest (width, height) of `aspect` inside the source, in whole source pixels."""
+def crop_size(source_size: tuple[int, int], aspect: str, pixel_aspect: Fraction = Fraction(1)) -> tuple[int, int]:
+    """The largest (width, height) of `aspect` as shown inside the source, in whole source pixels, each
+    `pixel_aspect` times as wide as tall when shown: a 9:16 crop of HDV's 1440×1080 (pixels 4:3) is 456 pixels
+    wide, shown 608, not 608 pixels shown 810 wide (3:4)."""
     width, height = source_size
-    ratio = aspect_ratio(aspect)
+    ratio = aspect_ratio(aspect) / pixel_aspect
     if Fraction(width, height) > ratio:
         return max(1, min(width, round(height * ratio))), height
     return width, max(1, min(height, round(width / ratio)))
@@ -229,10 +232,11 @@ def crop_path(
     aspect: str,
     segments: Sequence[TimeSpan],
     areas: Sequence[Box] | None = None,
+    pixel_aspect: Fraction = Fraction(1),
 ) -> list[TubePoint]:
     """Crop keyframes (boxes normalised to the source) for each segment in turn, kept inside that segment's
     picture area (`bars.picture_area`; the full frame by default); see the module docstring."""
-    crop_width, crop_height = crop_size(source_size, aspect)
+    crop_width, crop_height = crop_size(source_size, aspect, pixel_aspect)
     crop = (crop_width / source_size[0], crop_height / source_size[1])
     samples = sorted(subject, key=lambda sample: sample[0])
     sample_times = [time for time, _ in samples]
@@ -412,6 +416,11 @@ def _best_sequence(importance: list[dict[int, float]], durations: list[float]) -
     return sequence[::-1]
 
 
+def _pixels(pixel_aspect: Fraction) -> str:
+    """What the crop's size in pixels means where they are not square."""
+    return "" if pixel_aspect == 1 else f" (pixel aspect {pixel_aspect.numerator}:{pixel_aspect.denominator})"
+
+
 def _segments(ctx: SignalsContext) -> list[TimeSpan]:
     """The analysed range cut at every shot change (`split.shot_changes`: hard cuts, fades' black frames)."""
     resets = [point.time for point in shot_changes(ctx)]
@@ -426,7 +435,8 @@ def reframe(ctx: SignalsContext, aspect: str) -> list[Moment]:
         ctx.diagnostics.append(f"reframe {aspect}: the media has no video to reframe")
         return []
     width, height = ctx.video.size
-    crop_width, crop_height = crop_size((width, height), aspect)
+    pixel_aspect = ctx.video.pixel_aspect
+    crop_width, crop_height = crop_size((width, height), aspect, pixel_aspect)
     largest: dict[Fraction, MovingRegion] = {}
     for region in ctx.video.moving_regions:
         if region.changing is not None and region.changing < STIRRING:
@@ -439,15 +449,15 @@ def reframe(ctx: SignalsContext, aspect: str) -> list[Moment]:
         subject, source = _subject_path(ctx, segment, regions)
         first, last = ctx.video.index_at(segment.start), ctx.video.index_at(segment.end)
         area = picture_area(ctx.video.pictures[first : max(last, first + 1)])
-        tube = crop_path(subject, (width, height), aspect, [segment], [area])
+        tube = crop_path(subject, (width, height), aspect, [segment], [area], pixel_aspect)
         following = f"following {source}" if source else "no subject found: holds the centre"
         moments.append(
             Moment(
                 kind=MomentKind.REFRAME,
                 span=segment,
                 label=f"reframe {aspect} {number}",
-                text=f"{aspect} crop, {crop_width}×{crop_height} of {width}×{height} px, {following}; titles are not"
-                " checked and may be cut",
+                text=f"{aspect} crop, {crop_width}×{crop_height} of {width}×{height} px{_pixels(pixel_aspect)}, {following};"
+                " titles are not checked and may be cut",
                 tube=tuple(tube),
             )
         )
