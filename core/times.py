@@ -120,6 +120,9 @@ def timecode_to_frames(timecode: str, rate: Fraction | int | float | str) -> int
 
     A `;` (or `.`/`,`) before the frames means drop-frame, which exists only at 30000/1001 and 60000/1001.
     Labels that drop-frame skips (frames 00 and 01 of most minutes at 29.97) are rejected, not guessed.
+    Non-drop timecode counts the nominal whole rate's frames a second, at any whole or NTSC rate (10, 15, 100 and
+    120 fps cameras write it too, and OTIO's `from_timecode` refuses those rates); at 12.5 or 179/6 fps there is
+    no such count, and that is a `TimecodeError`.
     """
     from opentimelineio.opentime import from_timecode
 
@@ -144,8 +147,10 @@ def timecode_to_frames(timecode: str, rate: Fraction | int | float | str) -> int
                 f"{timecode!r} is skipped by drop-frame counting at {exact} fps (frames 0–{dropped_per_minute - 1} of "
                 "minutes not divisible by 10 do not exist)"
             )
-    normalised = f"{int(hours):02d}:{minutes}:{seconds}{';' if drop_frame else ':'}{int(frames):02d}"
-    return int(round(from_timecode(normalised, float(exact)).value))
+        return int(round(from_timecode(f"{int(hours):02d}:{minutes}:{seconds};{int(frames):02d}", float(exact)).value))
+    if exact.denominator != 1 and exact * 1001 % 1000 != 0:
+        raise TimecodeError(f"{timecode!r} names no frame at {exact} fps: SMPTE timecode counts whole frames a second")
+    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * nominal + int(frames)
 
 
 def frames_to_timecode(frames: int, rate: Fraction | int | float | str, drop_frame: bool = False) -> str:

@@ -8,10 +8,12 @@ from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
 from reelmark.core.media import MediaInfo, probe
-from reelmark.core.media.synthetic import ClipTruth
+from reelmark.core.media.synthetic import ClipSpec, ClipTruth, write_clip
 from reelmark.core.report import format_probe
 from reelmark.core.times import exact_rate
 
@@ -126,6 +128,37 @@ def test_pixel_aspect_from_the_sample_aspect_ratio(clips: dict[str, ClipTruth]) 
     square = probe(clips["rotated"].path)
     assert square.video is not None and square.video.pixel_aspect == 1
     assert "pixel aspect" not in format_probe(square)
+
+
+def test_raw_dv_gets_its_frame_rate_not_its_clock(tmp_path: Path) -> None:
+    """A raw PAL DV file (a tape capture's `.dv`): FFmpeg's demuxer gives its 1/60000 time base as the average
+    rate; the rate is the packets' 25 fps, and the frame count and timecode follow from it."""
+    path = tmp_path / "capture.dv"
+    with av.open(str(path), "w", format="dv") as container:
+        stream = container.add_stream("dvvideo", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 720, 576, "yuv420p"
+        for index in range(10):
+            picture = np.full((576, 720, 3), 20 * index, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")))
+        container.mux(stream.encode(None))
+    info = probe(path)
+    assert info.video is not None
+    assert info.video.time_base == Fraction(1, 60000)
+    assert (info.video.rate, info.video.rate_mode, info.video.frame_count) == (25, "cfr", 10)
+    assert info.duration == Fraction(10, 25)
+    assert info.video.pixel_aspect == Fraction(16, 15)  # PAL DV's 4:3 picture in 720×576
+    assert info.video.timecode_frame == 0
+
+
+@pytest.mark.parametrize(("rate", "frame"), [(120, 432000), (15, 54000)])
+def test_timecode_at_a_rate_otio_has_no_timecode_for(tmp_path: Path, rate: int, frame: int) -> None:
+    """A 120 fps slow-motion or 15 fps clip with a timecode tag: counted in whole frames a second (OTIO's
+    from_timecode refuses these rates, and probing such a clip used to end in a traceback)."""
+    truth = write_clip(tmp_path / f"tc{rate}.mov", ClipSpec(rate=Fraction(rate), frame_count=10, timecode="01:00:00:00"))
+    info = probe(truth.path)
+    assert info.video is not None
+    assert info.video.timecode in ("01:00:00:00", "01:00:00:000")  # FFmpeg writes three frame digits above 99 fps
+    assert info.video.timecode_frame == frame
 
 
 def test_audio_only_file_probes_without_video(clips: dict[str, ClipTruth]) -> None:

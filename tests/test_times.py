@@ -67,6 +67,11 @@ def test_pts_round_trip_is_exact() -> None:
         ("00:10:00;00", NTSC, 17982),
         ("01:00:00;00", Fraction(60000, 1001), 215784),
         ("00:00:01:24", 25, 49),
+        # Rates OTIO's from_timecode refuses, which cameras still write timecode at: whole frames a second.
+        ("01:00:00:00", 10, 36000),
+        ("00:00:01:14", 15, 29),
+        ("01:00:00:00", 120, 432000),
+        ("00:00:01:99", 100, 199),
     ],
 )
 def test_timecode_to_frames(timecode: str, rate: Fraction, frames: int) -> None:
@@ -88,6 +93,8 @@ def test_timecode_round_trips_across_drop_frame_boundaries() -> None:
         ("00:00:00:30", 25, "out of range"),
         ("00:61:00:00", 25, "out of range"),
         ("1 hour", 25, "not a timecode"),
+        ("00:00:01:05", Fraction(25, 2), "names no frame"),  # no SMPTE count at 12.5 or 179/6 fps
+        ("01:00:00:00", Fraction(179, 6), "names no frame"),
     ],
 )
 def test_impossible_timecodes_are_rejected(timecode: str, rate: Fraction, reason: str) -> None:

@@ -144,10 +144,9 @@ def _source_timecode(container: InputContainer, stream: VideoStream) -> tuple[st
 def _video_info(container: InputContainer, stream: VideoStream, count_frames: bool) -> VideoStreamInfo:
     time_base = stream.time_base or Fraction(1, AV_TIME_BASE)
     scan = _scan_packets(container, stream, count_frames)
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate or scan.measured_rate
+    rate = _frame_rate(stream, scan)
     if rate is None:
         raise UnreadableMediaError(f"{container.name}: the video stream has no frame rate and no timestamps")
-    rate = Fraction(rate)
     duration = _stream_duration(stream)
     if count_frames or scan.reached_end:
         frame_count, exact = scan.packet_count, True
@@ -185,6 +184,18 @@ def _video_info(container: InputContainer, stream: VideoStream, count_frames: bo
         creation_time=_parse_creation_time(_tag(stream.metadata, "creation_time"))
         or _parse_creation_time(_tag(container.metadata, "creation_time")),
     )
+
+
+def _frame_rate(stream: VideoStream, scan: _PacketScan) -> Fraction | None:
+    """The stream's average rate, else FFmpeg's guess, else its base rate, else the packets' own; but not a rate
+    that is the time base's clock while the packets lie several ticks apart. FFmpeg's raw DV demuxer gives its
+    1/60000 time base as the average rate of a 25 fps stream, whose packets are 2400 ticks apart."""
+    clock = 1 / stream.time_base if stream.time_base else None
+    measured = scan.measured_rate
+    for candidate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if candidate and not (candidate == clock and measured is not None and measured < candidate / 2):
+            return Fraction(candidate)
+    return measured
 
 
 class _PacketScan:
