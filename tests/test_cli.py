@@ -91,6 +91,40 @@ def test_help_is_complete(command: list[str]) -> None:
             assert task in result.output
 
 
+BROKEN_PROBE = """
+import sys
+import reelmark.core.media.probing
+from reelmark.core.cli import main
+
+def broken(*args, **kwargs):
+    raise RuntimeError("the decoder fell over")
+
+reelmark.core.media.probing.probe = broken
+sys.argv = ["reelmark", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_an_unforeseen_error_is_one_line_and_verbose_shows_where(clips: dict[str, ClipTruth], verbose: bool) -> None:
+    """An error no code path names (here probing raises a plain RuntimeError, in a real `reelmark` process) is
+    still one line that says what to do, not a traceback; with -v the traceback is logged for the report."""
+    flags = ["-v"] if verbose else []
+    result = subprocess.run(
+        [sys.executable, "-c", BROKEN_PROBE, *flags, "probe", str(clips["cfr25"].path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "reelmark: error: unexpected RuntimeError: the decoder fell over. This is a bug in reelmark;" in result.stderr
+    if verbose:
+        assert "the traceback above says where it happened" in result.stderr
+        traceback = result.stderr[result.stderr.index("Traceback") :]
+        assert "in broken" in traceback and "RuntimeError: the decoder fell over" in traceback
+    else:
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "run the same command with -v" in result.stderr
+
+
 def test_version() -> None:
     result = run("--version")
     assert result.returncode == 0 and __version__ in result.stdout

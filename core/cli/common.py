@@ -39,13 +39,28 @@ class UserError(click.ClickException):
 
 
 class ReelmarkGroup(click.Group):
-    """Turns reelmark's typed errors into one-line messages instead of tracebacks."""
+    """Turns reelmark's typed errors into one-line messages instead of tracebacks, and so any other error too: a
+    file no test foresaw (a raw DV capture once ended `reelmark probe` in an OTIO traceback) gets one line that
+    names the error and says how to see where it came from; `-v` logs the traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ReelmarkError as error:
             raise UserError(str(error)) from None
+        except (click.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as error:
+            log.debug("unexpected error", exc_info=True)
+            where = (
+                "the traceback above says where it happened"
+                if log.isEnabledFor(logging.DEBUG)
+                else "run the same command with -v (reelmark -v ...) to see where it happened"
+            )
+            raise UserError(
+                f"unexpected {type(error).__name__}: {error}. This is a bug in reelmark; {where}, and report it with"
+                " that output"
+            ) from None
 
 
 class ClockTimeType(click.ParamType):
