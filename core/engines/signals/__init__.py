@@ -106,7 +106,9 @@ class SignalsEngine:
         if needs_video:
             self._video_pass(context, "people" in inputs, stages, cancelled)
         elif info.video is None:
-            context.diagnostics.append("no video stream: video features (shots, people, activity, reframe) are absent")
+            unanswered = [name for name in tasks if task_table()[name].needs_video]
+            context.diagnostics.append(f"no video stream: nothing found for {', '.join(unanswered)} (they read the picture)"
+                                       if unanswered else "no video stream: only audio and subtitles are read")
         if needs_audio:
             from reelmark.core.engines.signals.audio_features import extract_audio_features
 
