@@ -58,6 +58,7 @@ class Format:
         return _load(self.timeline_writer)
 
 
+FCPXML_BUNDLE = ".fcpxmld"
 _WRITERS = "reelmark.bridge.writers"
 _TIMELINE = frozenset({"markers", "timelines"})
 FORMATS: PluginTable[Format] = PluginTable(ENTRY_POINT_GROUP, "format", (
@@ -75,7 +76,7 @@ FORMATS: PluginTable[Format] = PluginTable(ENTRY_POINT_GROUP, "format", (
     Format("edl", (".edl",), "CMX 3600 EDL",
            "each marker's start frame, colour and upper-cased name only (no duration, comment or reframe paths)",
            _TIMELINE, timeline_writer=f"{_WRITERS}:write_edl", readable=True),
-    Format("fcpxml", (".fcpxml",), "Final Cut Pro XML",
+    Format("fcpxml", (".fcpxml", FCPXML_BUNDLE), "Final Cut Pro XML",
            "markers with range and name; three colours, no comment or reframe paths",
            _TIMELINE | {"subtitles"}, writer="reelmark.bridge.fcpxml_captions:write_fcpxml_file",
            timeline_writer=f"{_WRITERS}:write_fcpxml", readable=True),
@@ -95,6 +96,14 @@ def all_formats() -> PluginTable[Format]:
 def timeline_formats() -> list[str]:
     """The formats an NLE timeline can be written in (round trip's choices)."""
     return [name for name, record in all_formats().items() if record.timeline_writer is not None]
+
+
+def document_path(path: Path) -> Path:
+    """The file a timeline named `path` is read from or written to: `path`, or the `Info.fcpxml` at the root of a
+    Final Cut Pro bundle. Final Cut Pro exports FCPXML 1.10 and later as a `.fcpxmld` bundle (a folder) and imports
+    both forms; Apple asks apps that read `.fcpxml` to read bundles too ("FCPXML Bundle Reference", "Importing
+    FCPXML Data"). Media a bundled document names by relative URL are found beside it, inside the bundle."""
+    return path / "Info.fcpxml" if path.suffix.lower() == FCPXML_BUNDLE else path
 
 
 def format_for_path(path: Path | None, default: str = "json") -> str:

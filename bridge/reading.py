@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from xml.etree import ElementTree
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +26,7 @@ import opentimelineio as otio
 
 from reelmark.bridge.colours import colour_from_ppro
 from reelmark.bridge.edl import attach_locators, split_locators
+from reelmark.bridge.formats import document_path
 from reelmark.core.errors import TimecodeError, TimelineFormatError, TimelineNotFoundError
 
 MAX_TIMELINE_BYTES = 256 * 1024 * 1024
@@ -65,7 +67,7 @@ def read_timeline(path: Path, edl_rate: Fraction | None = None, ignore_timecode_
     `ignore_timecode_mismatch` lets the CMX adapter read EDL events whose source and record durations differ
     (it trusts the record duration), which it otherwise refuses.
     """
-    path = Path(path)
+    path = document_path(Path(path))
     raw = _checked_bytes(path)
     family = READABLE.get(path.suffix.lower())
     if family is None:
@@ -80,7 +82,9 @@ def read_timeline(path: Path, edl_rate: Fraction | None = None, ignore_timecode_
     if family == "edl":
         _check_edl(path, text)
         return _read_edl(path, text, edl_rate or edl_rate_of(text), ignore_timecode_mismatch)
-    kind = _xml_kind(path, text, "fcpxml" if family == "fcpxml" else None)
+    kind, root = _parsed_xml(path, text, "fcpxml" if family == "fcpxml" else None)
+    if kind == "fcpxml" and _name_asset_files(root):
+        text = ElementTree.tostring(root, encoding="unicode")
     loaded = LoadedTimeline(path, kind, _adapter_read(path, kind, lambda: otio.adapters.read_from_string(text, ADAPTERS[kind])))
     if kind == "fcp7xml":
         for timeline in loaded.timelines:
@@ -176,7 +180,21 @@ def _check_otio_json(path: Path, text: str) -> None:
         raise TimelineFormatError(f"{path}: holds an OTIO {schema}, not a timeline; export a timeline")
 
 
-def _xml_kind(path: Path, text: str, expected: str | None) -> str:
+def _name_asset_files(root: ElementTree.Element) -> bool:
+    """Copy each FCPXML asset's file onto its `src` attribute, where the FCPX adapter (1.0) reads it; whether any
+    changed. FCPXML 1.9 and later name it in a `media-rep` child instead (`src` on the asset is gone), and the
+    adapter made every clip of such a document (Final Cut Pro's and Resolve's current exports) a missing reference,
+    so a round trip to another format found no media at all. The first `media-rep` is the original media."""
+    changed = False
+    for asset in root.iter("asset"):
+        file = next((rep.get("src") for rep in asset.iter("media-rep") if rep.get("src")), None)
+        if not asset.get("src") and file:
+            asset.set("src", file)
+            changed = True
+    return changed
+
+
+def _parsed_xml(path: Path, text: str, expected: str | None) -> tuple[str, ElementTree.Element]:
     """Parse once with defusedxml to refuse entity tricks and report malformed XML; the root tells the format."""
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, fromstring
@@ -196,7 +214,7 @@ def _xml_kind(path: Path, text: str, expected: str | None) -> str:
     kinds = {"xmeml": "fcp7xml", "fcpxml": "fcpxml"}
     if tag not in kinds or (expected and kinds[tag] != expected):
         raise TimelineFormatError(f"{path}: the XML's root element is <{tag}>, not <xmeml> (FCP7 XML) or <fcpxml> (FCPXML)")
-    return kinds[tag]
+    return kinds[tag], root
 
 
 def _check_edl(path: Path, text: str) -> None:

@@ -32,7 +32,7 @@ from reelmark.bridge.markers import remove_reelmark_markers
 from reelmark.bridge.media_lookup import MediaLookup
 from reelmark.bridge.reading import LoadedTimeline, read_timeline
 from reelmark.bridge.timelines import add_markers
-from reelmark.bridge.formats import FORMATS, format_for_path, timeline_formats
+from reelmark.bridge.formats import FORMATS, document_path, format_for_path, timeline_formats
 from reelmark.bridge.writers import patch_edl, render_timeline
 from reelmark.core.engines.base import AnalysisRequest, ProgressCallback, request_key
 from reelmark.core.errors import ReelmarkError, TimelineFormatError
@@ -160,12 +160,12 @@ def roundtrip(
     fmt = output_format_for(loaded, Path(output), output_format)
     fcpxml = document_clips(loaded.path.read_bytes()) if loaded.format == "fcpxml" else None
     patch_fcpxml_document = fcpxml is not None and fmt == "fcpxml"
-    check_writable(Path(output))
+    check_writable(document_path(Path(output)))
     if not patch_fcpxml_document:
         render_output(loaded, fmt, [])  # a format limit fails now, not after the analyses
         if loaded.format == fmt == "fcp7xml":
             render_timeline(loaded.root, fmt, loaded.edl_rate)  # the fallback, should the patch turn out impossible
-    lookup = MediaLookup(Path(source).resolve().parent, tuple(Path(root) for root in media_roots))
+    lookup = MediaLookup(loaded.path.resolve().parent, tuple(Path(root) for root in media_roots))
     report = RoundTripReport(Path(source), Path(output), loaded.format, fmt)
     cached = analyse if isinstance(analyse, CachedAnalyser) else CachedAnalyser(analyse)
     if patch_fcpxml_document:
@@ -190,7 +190,7 @@ def roundtrip(
             )  # fmt: skip
         data = render_output(loaded, fmt, report.notes)
         report.notes.extend(losses(loaded, data, fmt))
-    write_atomically(Path(output), data)
+    write_atomically(document_path(Path(output)), data)
     if progress:
         progress("written", 1.0)
     return report

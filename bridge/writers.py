@@ -16,7 +16,7 @@ from typing import Any
 import opentimelineio as otio
 
 from reelmark.bridge.colours import COLOURS
-from reelmark.bridge.formats import Format, all_formats, timeline_formats
+from reelmark.bridge.formats import Format, all_formats, document_path, timeline_formats
 from reelmark.bridge.markers import id_tag, reelmark_id
 from reelmark.bridge.resolve_shape import to_resolve_shape
 from reelmark.bridge.timelines import TIMELINES
@@ -259,7 +259,7 @@ def render(analysis: Analysis, fmt: str, timeline: str = "analysis") -> bytes:
 
 
 def write_analysis(analysis: Analysis, path: Path, fmt: str, timeline: str = "analysis") -> Path:
-    return write_atomically(Path(path), render(analysis, fmt, timeline))
+    return write_atomically(document_path(Path(path)), render(analysis, fmt, timeline))
 
 
 def _unknown_format(fmt: str, known: list[str]) -> str:

@@ -345,3 +345,66 @@ def test_cli_offers_the_timecode_mismatch_opt_in(tmp_path: Path) -> None:
     accepted = subprocess.run([*command, "--ignore-timecode-mismatch"], capture_output=True, text=True, timeout=120, check=False)
     assert accepted.returncode == 0, accepted.stderr
     assert (tmp_path / "out.otio").is_file()
+
+
+FCPXML_110 = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+
+<fcpxml version="1.10">
+    <resources>
+        <format id="r1" name="FFVideoFormat30p" frameDuration="1/30s" width="160" height="88"/>
+        <asset id="r2" name="source" uid="S1" start="0s" duration="14s" hasVideo="1" format="r1">
+            <media-rep kind="original-media" sig="S1" src="Media/source.mov"/>
+        </asset>
+    </resources>
+    <library>
+        <event name="Day 1">
+            <project name="Cut">
+                <sequence format="r1" duration="9s" tcStart="0s" tcFormat="NDF">
+                    <spine>
+                        <asset-clip ref="r2" offset="0s" name="opening" start="2s" duration="5s" tcFormat="NDF"/>
+                        <asset-clip ref="r2" offset="5s" name="ending" start="10s" duration="4s" tcFormat="NDF"/>
+                    </spine>
+                </sequence>
+            </project>
+        </event>
+    </library>
+</fcpxml>
+"""
+"""What Final Cut Pro exports as FCPXML 1.10 (Apple's "FCPXML Reference", DTD 1.10): each asset names its file in a
+`media-rep` child, not a `src` attribute; here relative to the document, inside its bundle."""
+
+
+def _fcpxml_bundle(folder: Path, media: Path) -> Path:
+    """A `.fcpxmld` bundle (Apple's "FCPXML Bundle Reference"): Info.fcpxml at its root, the media beside it."""
+    bundle = folder / "Cut.fcpxmld"
+    (bundle / "Media").mkdir(parents=True)
+    (bundle / "Media" / "source.mov").symlink_to(media)
+    (bundle / "Info.fcpxml").write_text(FCPXML_110)
+    return bundle
+
+
+def test_an_fcpxml_bundle_with_media_reps_is_read_marked_and_written_back(media_30fps: ClipTruth, tmp_path: Path) -> None:
+    """Final Cut Pro's current export: a bundle folder, assets whose file is in `media-rep`. The FCPX adapter read
+    every such clip as missing media (it reads `src` only), and a bundle was refused as not a file. Now it is read
+    with its files, marked into another format and into a bundle again, and a second run replaces our markers."""
+    bundle = _fcpxml_bundle(tmp_path, media_30fps.path)
+    loaded = read_timeline(bundle)
+    assert [clip.media_reference.target_url for clip in loaded.root.find_clips()] == ["Media/source.mov"] * 2
+    report = roundtrip(bundle, tmp_path / "cut.otio", signals())
+    assert [clip.status for clip in report.clips] == ["marked", "marked"], report.summary()
+    marked = tmp_path / "marked.fcpxmld"
+    report = roundtrip(bundle, marked, signals())
+    assert report.count("marked") == 2, report.summary()
+    data = (marked / "Info.fcpxml").read_bytes()
+    assert len(_FCPXML_OURS.findall(data)) == sum(clip.added for clip in report.clips) > 0
+    assert _FCPXML_OPENED.sub(rb"\1/>", _FCPXML_OURS.sub(b"", data)) == FCPXML_110.encode()
+    # Again, into the bundle it wrote (a folder now): our markers are replaced, not doubled. The written bundle
+    # holds no media, so the media root says where it is.
+    cli = subprocess.run(
+        [str(REELMARK), "roundtrip", str(marked), "-o", str(marked), "--task", "shots", "--media-root", str(bundle / "Media")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    assert "2 marked" in cli.stdout + cli.stderr
+    assert (marked / "Info.fcpxml").read_bytes() == data

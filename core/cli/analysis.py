@@ -10,8 +10,8 @@ import click
 
 from reelmark.bridge.formats import TIMELINE_KINDS, all_formats, timeline_formats
 from reelmark.core.cli.common import (
-    CLOCK_TIME, DAEMON, ENGINE, MODEL, PARAMS, QUERY_HELP, TASKS, ParamsHelpCommand, analyser, emit, format_option,
-    chosen_format, progress_bar, tasks_for, with_model,
+    CLOCK_TIME, DAEMON, ENGINE, MODEL, OUTPUT_FILE, PARAMS, QUERY_HELP, TASKS, ParamsHelpCommand, analyser, emit,
+    format_option, chosen_format, progress_bar, tasks_for, with_model,
 )  # fmt: skip
 
 
@@ -45,7 +45,7 @@ def probe(media: Path, as_json: bool, count_frames: bool) -> None:
 @PARAMS
 @MODEL
 @DAEMON
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("-o", "--output", type=OUTPUT_FILE,
               help="Write the result here instead of standard output.")
 @format_option()
 @click.option("--timeline", type=click.Choice(TIMELINE_KINDS), default="analysis", show_default=True,
@@ -97,7 +97,7 @@ def analyze(
 
 @click.command()
 @click.argument("analysis_file", metavar="ANALYSIS", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.option("-o", "--output", required=True, type=OUTPUT_FILE,
               help="The file to write; its extension picks the format unless --format says.")
 @format_option()
 @click.option("--timeline", type=click.Choice(TIMELINE_KINDS), default="analysis", show_default=True,
@@ -121,7 +121,7 @@ def export(analysis_file: Path, output: Path, output_format: str | None, timelin
 
 @click.command(cls=ParamsHelpCommand)
 @click.argument("timeline_in", metavar="TIMELINE_IN", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.option("-o", "--output", required=True, type=OUTPUT_FILE,
               help="Where to write the marked timeline; by default in the input's format.")
 @ENGINE
 @TASKS

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reelmark.bridge.formats import all_formats, format_for_path
+from reelmark.bridge.formats import FCPXML_BUNDLE, all_formats, document_path, format_for_path
 from reelmark.core.errors import InvalidRequestError, ReelmarkError
 from reelmark.core.files import write_atomically
 from reelmark.core.times import parse_clock_time
@@ -61,6 +61,22 @@ class ReelmarkGroup(click.Group):
                 f"unexpected {type(error).__name__}: {error}. This is a bug in reelmark; {where}, and report it with"
                 " that output"
             ) from None
+
+
+class OutputFile(click.Path):
+    """A file to write (never a folder), except a Final Cut Pro bundle: a `.fcpxmld` is a folder, and the
+    document goes inside it (`formats.document_path`), so writing it again is fine."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path, dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if Path(value).suffix.lower() == FCPXML_BUNDLE:
+            return Path(value)
+        return super().convert(value, param, ctx)
+
+
+OUTPUT_FILE = OutputFile()
 
 
 class ClockTimeType(click.ParamType):
@@ -209,7 +225,7 @@ def emit(analysis: Analysis, output: Path | None, fmt: str, timeline: str) -> No
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
-    write_atomically(output, data)
+    write_atomically(document_path(output), data)
     counts = ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(m.kind.value for m in analysis.moments).items()))
     if record.timeline_writer is None:
         click.echo(f"wrote {plural(len(analysis.moments), 'moment')} ({counts or 'none'}) to {output}"

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reelmark.core.cli.common import ENGINE, MODEL, PARAMS, TASKS, TableChoice, with_model
+from reelmark.bridge.formats import document_path
+from reelmark.core.cli.common import ENGINE, MODEL, OUTPUT_FILE, PARAMS, TASKS, TableChoice, with_model
 from reelmark.core.errors import InvalidRequestError
 from reelmark.core.files import write_atomically
 
@@ -148,7 +149,7 @@ def _moment_kinds() -> list[str]:
 @click.option("--inside", "motion", flag_value="inside", help="With --region: tubes that stay in it.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000), help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("-o", "--output", type=OUTPUT_FILE,
               help="Write the hits as a selects timeline (.otio .xml .edl .fcpxml) or JSON (.json).")
 @STORE
 def search(query: str, kinds: tuple[str, ...], folders: tuple[Path, ...], between: tuple[str, str] | None,
@@ -186,7 +187,7 @@ def search(query: str, kinds: tuple[str, ...], folders: tuple[Path, ...], betwee
                       None if region is None else Region.parse(region), motion)  # fmt: skip
     hits = Searcher(catalog).search(query, filters, limit)
     if output is not None:
-        write_atomically(output, write_selects(hits, catalog, fmt))
+        write_atomically(document_path(output), write_selects(hits, catalog, fmt))
         click.echo(f"wrote {len(hits)} hit(s) to {output} as {fmt}", err=True)
     if as_json:
         click.echo(json.dumps([hit.to_dict() for hit in hits], indent=2, ensure_ascii=False))
