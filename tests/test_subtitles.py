@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -51,9 +52,13 @@ def test_malformed_sidecar_gets_a_typed_error(tmp_path: Path) -> None:
         read_sidecar(broken_vtt)
 
 
-def test_cp1252_sidecar_is_decoded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_sidecars_in_each_encoding_windows_tools_save_are_decoded(tmp_path: Path, encoding: str) -> None:
+    """Windows-1252 (older Western files) and, with their byte-order mark, UTF-16 and UTF-32 ("Unicode" in
+    Windows tools); UTF-16 was read as Windows-1252 and refused as invalid SRT."""
     sidecar = tmp_path / "old.srt"
-    sidecar.write_bytes("1\n00:00:00,000 --> 00:00:01,000\nCaf\u00e9 cr\u00e8me\n".encode("cp1252"))
+    text = "1\r\n00:00:00,000 --> 00:00:01,000\r\nCaf\u00e9 cr\u00e8me\r\n"
+    sidecar.write_bytes(codecs.BOM_UTF16_BE + text.encode(encoding) if encoding == "utf-16-be" else text.encode(encoding))
     assert read_sidecar(sidecar)[0].text == "Caf\u00e9 cr\u00e8me"
 
 

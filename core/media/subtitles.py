@@ -12,6 +12,7 @@ warning. Parse errors say where the file went wrong, never what it says.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 import stat
@@ -166,7 +167,13 @@ def _close_open_ends(items: list[tuple[Fraction, Fraction | None, str]], source:
 
 
 def _read_text(path: Path) -> str:
+    """The sidecar's text: UTF-16 or UTF-32 where a byte-order mark says so (Windows tools save "Unicode" subtitles
+    as UTF-16), else UTF-8, else Windows-1252 (older Western subtitles), else Latin-1, which decodes anything."""
     raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return raw.decode("utf-32")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)
