@@ -103,6 +103,17 @@ SEMANTIC = [
 RELEVANT = {"how much it costs": {1}, "rain": {3}, "camera specs": {4, 5}, "a goal is scored": {6}}
 
 
+@pytest.mark.usefixtures("no_model")
+def test_a_match_on_an_earlier_cue_does_not_cut_a_later_one_short() -> None:
+    """A phrase match late in the clip and an all-words match on an earlier cue: each keeps its own padded span.
+    The earlier cue's end used to become the clamp for every match of the query (a local name hid `end`), so the
+    later match was cut to the earlier cue's end, or ended before it started."""
+    cues = [_cue(1, 2, "apples and pears"), _cue(10, 12, "pears apples")]
+    moments = search_transcript(cues, ["pears apples"], padding_s=0.5, end=END, semantic=False)
+    assert _spans(moments) == [(0.5, 2.5), (9.5, 12.5)]
+    assert [moment.score for moment in moments] == [transcript.TOKENS_SCORE, 1.0]
+
+
 def test_semantic_matches_find_paraphrases_and_only_them() -> None:
     moments = search_transcript(SEMANTIC, list(RELEVANT) + ["cooking recipe"], padding_s=0.0, end=Fraction(40))
     for query, relevant in RELEVANT.items():

@@ -222,8 +222,8 @@ def search_transcript(
                 if similarity >= SEMANTIC_THRESHOLD:
                     score = max(score, min(1.0, similarity))
             if score > 0:
-                start, end = _narrowed(cue, query_tokens if score == TOKENS_SCORE else None)
-                hits.append(_Hit(start, end, score, (cue.text,)))
+                hit_start, hit_end = _narrowed(cue, query_tokens if score == TOKENS_SCORE else None)
+                hits.append(_Hit(hit_start, hit_end, score, (cue.text,)))
         for hit in _merge(hits, padding, end):
             moments.append(
                 Moment(
