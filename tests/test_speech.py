@@ -13,7 +13,6 @@ import os
 import statistics
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np

@@ -14,7 +14,7 @@ and skipped, not fatal; a root that does not exist or cannot be read is an error
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -180,7 +180,7 @@ class PeopleDetector:
         at `origin` in the picture and that is `scale` times its size; boxes in the picture, clipped to it."""
         assert self._hog is not None
         if image.shape[0] < HOG_WINDOW[1] or image.shape[1] < HOG_WINDOW[0]:
-            return []  # no window fits, and OpenCV's HOG (4.14) crashes the whole process on such a picture
+            return []  # no window fits, and OpenCV's HOG (4.14) can crash the process on such a picture (384×108 did)
         rects, weights = self._hog.detectMultiScale(image, winStride=(8, 8), scale=1.08, hitThreshold=HIT_THRESHOLD)
         found = []
         for (x, y, w, h), weight in zip(rects, np.ravel(weights), strict=True):

@@ -1,9 +1,9 @@
 """Reframe: a crop path that keeps the subject in a vertical or square frame, one keyframed tube per shot.
 
 Crop size. The largest window of the target aspect that fits the source, in source pixels rounded to whole
-pixels, its aspect as shown (the narrow pixels of DV, HDV and anamorphic footage counted at their shown width,
-`VideoFeatures.pixel_aspect`): a landscape source cropped to 9:16, 4:5 or 1:1 keeps its full height and the window slides sideways; a
-source narrower than the target keeps its full width and the window slides up and down.
+pixels, its aspect as shown (the narrow pixels of DV, HDV and anamorphic footage count at their shown width,
+`VideoFeatures.pixel_aspect`): a landscape source cropped to 9:16, 4:5 or 1:1 keeps its full height and the window
+slides sideways; a source narrower than the target keeps its full width and the window slides up and down.
 
 Subject. At every sampled time (the detectors' `VideoFeatures.sampled_times` and the times of the moving regions,
 which come several times a second) the subject is the most important one in view, not the first found:
@@ -456,8 +456,8 @@ def reframe(ctx: SignalsContext, aspect: str) -> list[Moment]:
                 kind=MomentKind.REFRAME,
                 span=segment,
                 label=f"reframe {aspect} {number}",
-                text=f"{aspect} crop, {crop_width}×{crop_height} of {width}×{height} px{_pixels(pixel_aspect)}, {following};"
-                " titles are not checked and may be cut",
+                text=f"{aspect} crop, {crop_width}×{crop_height} of {width}×{height} px{_pixels(pixel_aspect)},"
+                f" {following}; titles are not checked and may be cut",
                 tube=tuple(tube),
             )
         )
