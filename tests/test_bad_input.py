@@ -42,6 +42,10 @@ def bad_files(clips: dict[str, ClipTruth], tmp_path: Path) -> dict[str, tuple[Pa
             archive.writestr(f"take_{take}.txt", f"scene {take} notes " * 400)
     folder = tmp_path / "footage"
     folder.mkdir()
+    timeline = tmp_path / "cut.edl"
+    timeline.write_text("TITLE: cut\nFCM: NON-DROP FRAME\n\n001  A001  V  C  01:00:00:00 01:00:02:00 00:00:00:00 00:00:02:00\n")
+    bundle = tmp_path / "Cut.fcpxmld"  # Final Cut Pro's timeline bundle: a folder
+    bundle.mkdir()
     return {
         "missing": (tmp_path / "nowhere.mp4", MediaNotFoundError, "no such file"),
         "directory": (folder, NotAMediaFileError, "is a directory"),
@@ -49,6 +53,8 @@ def bad_files(clips: dict[str, ClipTruth], tmp_path: Path) -> dict[str, tuple[Pa
         "text": (text, UnreadableMediaError, "FFmpeg cannot read"),
         "empty": (empty, EmptyMediaError, "empty (0 bytes)"),
         "garbage": (garbage, UnreadableMediaError, "FFmpeg cannot read"),
+        "timeline": (timeline, UnreadableMediaError, "is a timeline, not media; to analyse the clips it uses, run `reelmark roundtrip"),
+        "bundle": (bundle, NotAMediaFileError, "is a timeline, not media"),
     }
 
 
@@ -63,7 +69,7 @@ ENTRY_POINTS: dict[str, Callable[[Path], object]] = {
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
-@pytest.mark.parametrize("case", ["missing", "directory", "truncated", "text", "empty", "garbage"])
+@pytest.mark.parametrize("case", ["missing", "directory", "truncated", "text", "empty", "garbage", "timeline", "bundle"])
 def test_every_entry_point_raises_typed_errors(bad_files: dict, case: str, entry: str) -> None:
     path, error_type, words = bad_files[case]
     if entry == "fingerprint" and error_type is UnreadableMediaError:
@@ -90,7 +96,7 @@ def test_audio_only_file_is_fine_to_probe_but_has_no_frames(clips: dict[str, Cli
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("case", ["missing", "directory", "truncated", "text", "empty", "garbage"])
+@pytest.mark.parametrize("case", ["missing", "directory", "truncated", "text", "empty", "garbage", "timeline", "bundle"])
 def test_cli_says_one_line_and_exits_non_zero(bad_files: dict, case: str) -> None:
     """Acceptance: the CLI exits non-zero with one line on stderr, no traceback, for each bad input."""
     path, _, words = bad_files[case]

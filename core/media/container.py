@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from av.container import InputContainer
 
 PathLike = str | os.PathLike[str]
+TIMELINE_SUFFIXES = (".otio", ".xml", ".edl", ".fcpxml", ".fcpxmld", ".aaf")
+"""What NLE timelines are saved as (`reelmark roundtrip` reads them): such a path given as media gets that hint."""
+
+
+def _timeline_hint(path: Path) -> str | None:
+    """The one line for a timeline given where media is expected."""
+    if path.suffix.lower() not in TIMELINE_SUFFIXES:
+        return None
+    return f"{path} is a timeline, not media; to analyse the clips it uses, run `reelmark roundtrip {path} -o OUTPUT`"
 
 
 def check_media_path(path: PathLike) -> Path:
@@ -39,7 +48,7 @@ def check_media_path(path: PathLike) -> Path:
     except PermissionError:
         raise MediaPermissionError(f"{media_path}: permission denied; give this user read access") from None
     if stat.S_ISDIR(status.st_mode):
-        raise NotAMediaFileError(f"{media_path} is a directory; give the path of a media file inside it")
+        raise NotAMediaFileError(_timeline_hint(media_path) or f"{media_path} is a directory; give the path of a media file inside it")
     if not stat.S_ISREG(status.st_mode):
         raise NotAMediaFileError(f"{media_path} is not a regular file (a pipe, socket or device); copy it to a file")
     if status.st_size == 0:
@@ -51,6 +60,9 @@ def check_media_path(path: PathLike) -> Path:
 
 def unreadable(path: Path, error: Exception) -> UnreadableMediaError:
     """The error for a file FFmpeg rejects, quoting FFmpeg's reason."""
+    hint = _timeline_hint(path)
+    if hint is not None:
+        return UnreadableMediaError(hint)
     reason = getattr(error, "strerror", None) or str(error)
     return UnreadableMediaError(
         f"{path}: FFmpeg cannot read this file ({reason}); it is corrupt, truncated or not audio/video. "
