@@ -66,6 +66,7 @@ def test_index_analyses_each_distinct_file_once_and_reports_the_truncated_one(li
     assert f"indexed {corpus_count + 3} files" in first
     assert "1 duplicate in this run" in first
     assert "cut-short.mp4" in first and "1 file failed" in first
+    assert "not audio or video, so not indexed: 1 other file" in first  # notes.txt
     assert rows(library["store"], "SELECT COUNT(*) FROM library_files WHERE state = 'analysed'")[0][0] == corpus_count + 3
     paths = [relative for (relative,) in rows(library["store"], "SELECT relative FROM library_paths")]
     assert "copies/budget-final-v2.mp4" in paths and "talks/budget.mp4" in paths
@@ -193,6 +194,27 @@ def test_an_unreadable_folder_below_a_root_is_reported_and_a_root_refused(tmp_pa
     assert report.problems == [f"{tmp_path / 'locked'}: cannot read (Permission denied); skipped"]
     code, _, said = run("index", str(tmp_path / "locked"), "--store", str(tmp_path / "s.sqlite3"))
     assert code == 1 and "cannot be read (Permission denied)" in said and said.strip().count("\n") == 0
+
+
+def test_a_raw_dv_capture_is_found_by_its_header(tmp_path: Path) -> None:
+    """A tape capture's raw DV (`.dv`) has no magic number `filetype` knows; its first DIF block, a header block,
+    marks it (FFmpeg's DV probe). It was counted as not media and never indexed."""
+    import av
+    import numpy as np
+
+    from reelmark.core.library.scan import check_roots, scan
+
+    with av.open(str(tmp_path / "capture.dv"), "w", format="dv") as container:
+        stream = container.add_stream("dvvideo", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 720, 576, "yuv420p"
+        for shade in (40, 120, 200):
+            picture = np.full((576, 720, 3), shade, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")))
+        container.mux(stream.encode(None))
+    (tmp_path / "capture.txt").write_bytes(b"\x1f\x07\x00\x00 a log that starts like one, but is not")
+    report = scan(check_roots([tmp_path]))
+    assert [found.relative for found in report.files] == ["capture.dv"]
+    assert report.skipped_not_media == 1
 
 
 def test_kill_9_during_index_then_index_again_adds_no_row_twice(tmp_path: Path) -> None:

@@ -123,6 +123,8 @@ def _print_summary(summary: IndexSummary, catalog: Catalog) -> None:
         click.echo(f"{plural(len(summary.failures), 'file')} failed (the rest went on):", err=True)
         for path, error in summary.failures:
             click.echo(f"  {path}: {error}", err=True)
+    if summary.not_media:
+        click.echo(f"not audio or video, so not indexed: {plural(summary.not_media, 'other file')}", err=True)
     counts = catalog.counts()
     click.echo(f"library: {plural(counts['files'], 'file')}, {plural(counts['moments'], 'moment')}", err=True)
 

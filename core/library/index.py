@@ -74,6 +74,8 @@ class IndexSummary:
     wall_s: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    not_media: int = 0
+    """Files under the roots that are not audio or video (by content), so not looked at."""
     cancelled: bool = False
 
     @property
@@ -112,7 +114,7 @@ def run_index(
     started = time.monotonic()
     roots = check_roots(paths)
     report = scan(roots)
-    summary = IndexSummary(found=len(report.files), problems=list(report.problems))
+    summary = IndexSummary(found=len(report.files), problems=list(report.problems), not_media=report.skipped_not_media)
     key = config.key
     todo = _plan(report.files, key, catalog, summary, retry_failed)
     state = IndexProgress(len(todo), media_s_total=sum(item.duration_s for item in todo))

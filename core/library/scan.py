@@ -4,7 +4,8 @@ system folders.
 Why content and not extension: cameras and recorders write `.MTS`, `.MXF`, `.LRV` or no extension at all, and a
 renamed `.mp4.part` still plays. `filetype` reads the first 261 bytes and knows the containers footage comes in
 (MP4/MOV, Matroska/WebM, AVI, MPEG, FLV, WAV, MP3, …); MPEG transport streams (`.ts`, `.m2ts`, AVCHD) carry no
-magic number, so they are recognised by their sync byte every 188 (or 192) bytes.
+magic number, so they are recognised by their sync byte every 188 (or 192) bytes, and raw DV (`.dv`, `.dif`: what
+a tape capture writes) by its first DIF block, a header block, as FFmpeg's DV demuxer probes it.
 
 Each file keeps its path relative to the root it was found under, so a library moved to another disk or mounted
 at another path on a Ray worker still names its files the same way. A folder that cannot be read is reported
@@ -31,6 +32,9 @@ Hidden folders (a leading dot: `.Trashes`, `.Spotlight-V100`, `.git`) are skippe
 TS_PACKET_SIZES = (188, 192)
 TS_SYNC = 0x47
 TS_PACKETS_CHECKED = 4
+DV_HEADER_ID = 0x1F07003F
+"""A DV header DIF block's first four bytes, less bit 7 of the fourth (FFmpeg's `dv_probe`: 0x1f07003f under the
+mask 0xffffff7f)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def is_media(path: Path) -> bool:
     kind = filetype.guess(head)
     if kind is not None and kind.mime.split("/")[0] in ("video", "audio"):
         return True
-    return _is_transport_stream(head)
+    return _is_transport_stream(head) or (len(head) >= 4 and int.from_bytes(head[:4], "big") & 0xFFFFFF7F == DV_HEADER_ID)
 
 
 def _is_transport_stream(head: bytes) -> bool:
