@@ -135,7 +135,11 @@ def is_media(path: Path) -> bool:
     kind = filetype.guess(head)
     if kind is not None and kind.mime.split("/")[0] in ("video", "audio"):
         return True
-    return _is_transport_stream(head) or (len(head) >= 4 and int.from_bytes(head[:4], "big") & 0xFFFFFF7F == DV_HEADER_ID)
+    return _is_transport_stream(head) or _is_raw_dv(head)
+
+
+def _is_raw_dv(head: bytes) -> bool:
+    return len(head) >= 4 and int.from_bytes(head[:4], "big") & 0xFFFFFF7F == DV_HEADER_ID
 
 
 def _is_transport_stream(head: bytes) -> bool:
