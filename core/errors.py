@@ -76,6 +76,10 @@ class EngineUnavailableError(ReelmarkError):
     status = "FAILED_PRECONDITION"
 
 
+class ModelFetchError(ReelmarkError):
+    """`reelmark models pull` could not fetch a model: no network, no such model or revision, or a gated one."""
+
+
 class TimelineError(ReelmarkError):
     """A timeline file (OTIO, FCP7 XML, EDL, FCPXML, AAF) cannot be used as asked."""
 

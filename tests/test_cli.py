@@ -97,7 +97,7 @@ import reelmark.core.media.probing
 from reelmark.core.cli import main
 
 def broken(*args, **kwargs):
-    raise RuntimeError("the decoder fell over")
+    raise RuntimeError("the decoder\\nfell over")  # a message of two lines
 
 reelmark.core.media.probing.probe = broken
 sys.argv = ["reelmark", *sys.argv[1:]]
@@ -107,8 +107,9 @@ main()
 
 @pytest.mark.parametrize("verbose", [False, True])
 def test_an_unforeseen_error_is_one_line_and_verbose_shows_where(clips: dict[str, ClipTruth], verbose: bool) -> None:
-    """An error no code path names (here probing raises a plain RuntimeError, in a real `reelmark` process) is
-    still one line that says what to do, not a traceback; with -v the traceback is logged for the report."""
+    """An error no code path names (here probing raises a plain RuntimeError with a two-line message, in a real
+    `reelmark` process) is still one line that says what to do, not a traceback; with -v the traceback is logged
+    for the report."""
     flags = ["-v"] if verbose else []
     result = subprocess.run(
         [sys.executable, "-c", BROKEN_PROBE, *flags, "probe", str(clips["cfr25"].path)],
@@ -119,7 +120,7 @@ def test_an_unforeseen_error_is_one_line_and_verbose_shows_where(clips: dict[str
     if verbose:
         assert "the traceback above says where it happened" in result.stderr
         traceback = result.stderr[result.stderr.index("Traceback") :]
-        assert "in broken" in traceback and "RuntimeError: the decoder fell over" in traceback
+        assert "in broken" in traceback and "RuntimeError: the decoder\nfell over" in traceback
     else:
         assert len(result.stderr.strip().splitlines()) == 1
         assert "run the same command with -v" in result.stderr

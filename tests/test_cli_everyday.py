@@ -162,6 +162,20 @@ def test_models_list_with_an_empty_cache_says_what_to_do(tmp_path: Path) -> None
     assert "cache_dir" not in result.stdout
 
 
+def test_models_pull_without_the_hub_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    """Offline (HF_HUB_OFFLINE, so no test reaches the network), a pull fails as it does on a machine with no
+    network: one line that says how to get the model here, not the library's several lines about snapshots
+    (nor, before, a traceback)."""
+    result = subprocess.run([str(REELMARK), "models", "pull", "Systran/faster-whisper-small"], capture_output=True,
+                            text=True, timeout=60, env={"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1",
+                                                        "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "reelmark: error: cannot reach the Hugging Face Hub to fetch Systran/faster-whisper-small (no network, or "
+        "HF_HUB_OFFLINE is set); pull it on a machine that can and copy the folder here, then pass that folder to --model"
+    ]
+
+
 def _with_creation_time(source: Path, target: Path, stamp: str) -> Path:
     """A copy of `source` (streams copied, not re-encoded) whose container says it was created at `stamp`."""
     with av.open(str(source)) as given, av.open(str(target), "w") as copy:

@@ -27,14 +27,42 @@ def pull(model_id: str, revision: str | None) -> None:
     cache."""
     from pathlib import Path
 
-    from huggingface_hub import snapshot_download
-
-    folder = snapshot_download(model_id, revision=revision)
+    folder = _fetch(model_id, revision)
     click.echo(f"{model_id}: {folder}")
     if (Path(folder) / WHISPER_WEIGHTS).is_file():
         click.echo(f"use it with: reelmark analyze FILE --task transcribe --model {model_id}")
     else:
         click.echo(f"use it with: reelmark analyze FILE --engine vlm --model {model_id}")
+
+
+def _fetch(model_id: str, revision: str | None) -> str:
+    """The model's folder in the Hugging Face cache, fetched as needed; each way the Hub can fail is one line that
+    says what to do (the library's own messages run to several lines and speak of snapshots and cache folders)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    from reelmark.core.errors import ModelFetchError
+
+    try:
+        return snapshot_download(model_id, revision=revision)
+    except GatedRepoError:
+        raise ModelFetchError(f"{model_id} is gated: accept its terms on its Hugging Face page, log in with "
+                              "`hf auth login`, and pull again") from None  # fmt: skip
+    except RepositoryNotFoundError:
+        raise ModelFetchError(f"{model_id}: no such model on the Hugging Face Hub, or a private one; check the id "
+                              "(e.g. Qwen/Qwen2.5-VL-7B-Instruct)") from None  # fmt: skip
+    except RevisionNotFoundError:
+        raise ModelFetchError(f"{model_id} has no revision {revision!r}; leave out --revision for its main branch") from None
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled):
+        raise ModelFetchError(f"cannot reach the Hugging Face Hub to fetch {model_id} (no network, or HF_HUB_OFFLINE "
+                              "is set); pull it on a machine that can and copy the folder here, then pass that folder "
+                              "to --model") from None  # fmt: skip
 
 
 @models.command("list")
