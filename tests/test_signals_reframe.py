@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from reelmark.core.engines.signals.bars import picture_area
-from reelmark.core.engines.signals.context import ShotBoundaries, SignalsContext, SignalsParams, Transition
+from reelmark.core.engines.signals.context import REFRAME_ASPECTS, ShotBoundaries, SignalsContext, SignalsParams, Transition
 from reelmark.core.engines.signals.features import MovingRegion, VideoFeatures, extract_video_features
-from reelmark.core.engines.signals.reframe import ASPECTS, DEAD_ZONE, MAX_ACCEL, MAX_SPEED, crop_path, reframe
+from reelmark.core.engines.signals.reframe import DEAD_ZONE, MAX_ACCEL, MAX_SPEED, crop_path, reframe
 from reelmark.core.media import probe
 from reelmark.core.media.synthetic import ClipSpec, ClipTruth, write_clip
 from reelmark.core.media.types import MediaInfo
@@ -82,7 +82,7 @@ def _features(
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (320, 180), (1440, 1080), (1080, 1920), (1000, 1000)])
-@pytest.mark.parametrize("aspect", sorted(ASPECTS))
+@pytest.mark.parametrize("aspect", sorted(REFRAME_ASPECTS))
 @pytest.mark.parametrize("pixel_aspect", [Fraction(1), Fraction(4, 3), Fraction(8, 9)])
 def test_crop_has_the_target_shape_as_shown_and_is_as_large_as_fits(
     size: tuple[int, int], aspect: str, pixel_aspect: Fraction
@@ -114,7 +114,7 @@ def test_unknown_aspect_lists_the_choices(info: MediaInfo) -> None:
 
 
 @pytest.mark.parametrize("clip", ["moving", "fast"])
-@pytest.mark.parametrize("aspect", sorted(ASPECTS))
+@pytest.mark.parametrize("aspect", sorted(REFRAME_ASPECTS))
 def test_vertical_crop_follows_the_moving_subject_smoothly(
     request: pytest.FixtureRequest, clip: str, aspect: str
 ) -> None:

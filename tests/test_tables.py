@@ -51,6 +51,19 @@ def test_limits_are_checked_by_the_options_dataclass_itself() -> None:
     options = engine_class("signals").options
     with pytest.raises(InvalidRequestError, match="shot_sensitivity must lie between 0 and 1"):
         options(shot_sensitivity=2.0)
+    # A shape reframe does not make is refused with the options, before any work (it failed a daemon job as an
+    # internal error after the whole video pass).
+    with pytest.raises(InvalidRequestError, match="'16:10' is not a shape reframe makes; choose from 9:16, 1:1, 4:5"):
+        parse_signals({"reframe_aspects": "9:16,16:10"})
+    # Values that were taken silently: no shape at all, a negative or not-a-number silence or padding.
+    for raw, message in [
+        ({"reframe_aspects": ""}, "reframe_aspects needs at least one shape"),
+        ({"min_silence_s": "-1"}, "min_silence_s must be a positive number"),
+        ({"min_silence_s": "nan"}, "min_silence_s must be a positive number"),
+        ({"transcript_padding_s": "-1"}, "transcript_padding_s must be zero or a positive number"),
+    ]:
+        with pytest.raises(InvalidRequestError, match=message):
+            parse_signals(raw)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ the file again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,6 +25,10 @@ from reelmark.core.results import Moment, TimeSpan
 
 TransitionKind = Literal["cut", "fade", "dissolve"]
 
+
+REFRAME_ASPECTS: dict[str, Fraction] = {"9:16": Fraction(9, 16), "1:1": Fraction(1), "4:5": Fraction(4, 5)}
+"""The delivery shapes reframe crops to, as width / height: beside the option, so that a wrong one is refused
+with the other options' limits, before any decoding (it once failed a daemon job after the whole video pass)."""
 
 @dataclass(frozen=True)
 class Transition:
@@ -130,6 +135,16 @@ class SignalsParams(TranscribeOptions):
             raise InvalidRequestError("--param split_target_s must be positive (or none to choose from the clip's length)")
         if self.highlight_budget_s is not None and self.highlight_budget_s < self.highlight_min_s:
             raise InvalidRequestError("--param highlight_budget_s must be at least highlight_min_s")
+        if not 0 < self.min_silence_s < math.inf:
+            raise InvalidRequestError("--param min_silence_s must be a positive number of seconds")
+        if not 0 <= self.transcript_padding_s < math.inf:
+            raise InvalidRequestError("--param transcript_padding_s must be zero or a positive number of seconds")
+        if not self.reframe_aspects:
+            raise InvalidRequestError(f"--param reframe_aspects needs at least one shape: {', '.join(REFRAME_ASPECTS)}")
+        unknown = [aspect for aspect in self.reframe_aspects if aspect not in REFRAME_ASPECTS]
+        if unknown:
+            raise InvalidRequestError(f"--param reframe_aspects: {unknown[0]!r} is not a shape reframe makes; choose "
+                                      f"from {', '.join(REFRAME_ASPECTS)}")  # fmt: skip
 
 
 @dataclass

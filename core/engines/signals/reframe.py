@@ -72,14 +72,11 @@ import numpy as np
 import scipy.ndimage
 
 from reelmark.core.engines.signals.bars import FULL_FRAME, picture_area
-from reelmark.core.engines.signals.context import SignalsContext
+from reelmark.core.engines.signals.context import REFRAME_ASPECTS, SignalsContext
 from reelmark.core.engines.signals.features import MovingRegion
 from reelmark.core.engines.signals.people import sampling_interval
 from reelmark.core.engines.signals.split import shot_changes
 from reelmark.core.results import Box, Moment, MomentKind, TimeSpan, TubePoint
-
-ASPECTS: dict[str, Fraction] = {"9:16": Fraction(9, 16), "1:1": Fraction(1), "4:5": Fraction(4, 5)}
-"""Target width / height for each delivery shape."""
 
 HEAD_FRACTION = 0.25
 """The top quarter of a standing person's box holds the head and shoulders."""
@@ -121,9 +118,9 @@ empty-room pause, unchanged (0.00), and pulled the crop back from the door after
 
 def aspect_ratio(aspect: str) -> Fraction:
     """Width / height of a delivery shape; an unknown name is a ValueError that lists the choices."""
-    if aspect not in ASPECTS:
-        raise ValueError(f"unknown aspect {aspect!r}; choose one of {', '.join(ASPECTS)}")
-    return ASPECTS[aspect]
+    if aspect not in REFRAME_ASPECTS:
+        raise ValueError(f"unknown aspect {aspect!r}; choose one of {', '.join(REFRAME_ASPECTS)}")
+    return REFRAME_ASPECTS[aspect]
 
 
 def crop_size(source_size: tuple[int, int], aspect: str, pixel_aspect: Fraction = Fraction(1)) -> tuple[int, int]:
