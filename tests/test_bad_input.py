@@ -79,6 +79,16 @@ def test_every_entry_point_raises_typed_errors(bad_files: dict, case: str, entry
     assert str(path.name) in str(raised.value)
 
 
+def test_the_timeline_hint_knows_every_timeline_the_round_trip_reads() -> None:
+    """The media layer cannot ask the bridge which files are timelines (it sits below it), so it keeps its own list;
+    this keeps the two the same."""
+    from reelmark.bridge.formats import FCPXML_BUNDLE
+    from reelmark.bridge.reading import READABLE
+    from reelmark.core.media.container import TIMELINE_SUFFIXES
+
+    assert set(TIMELINE_SUFFIXES) == {*READABLE, FCPXML_BUNDLE}
+
+
 @pytest.mark.timeout(20)
 def test_a_named_pipe_does_not_hang(tmp_path: Path) -> None:
     """FFmpeg would block forever opening a FIFO with no writer; reelmark refuses it up front."""

@@ -176,6 +176,16 @@ def test_models_pull_without_the_hub_is_one_line_saying_what_to_do(tmp_path: Pat
     ]
 
 
+@pytest.mark.parametrize("model_id", ["a/b/c", "bad id!"])
+def test_models_pull_of_something_that_is_no_model_id_says_how_to_write_one(tmp_path: Path, model_id: str) -> None:
+    result = subprocess.run([str(REELMARK), "models", "pull", model_id], capture_output=True, text=True, timeout=60,
+                            env={"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"reelmark: error: {model_id!r} is not a model id; write it as owner/name, e.g. Systran/faster-whisper-small"
+    ]
+
+
 def _with_creation_time(source: Path, target: Path, stamp: str) -> Path:
     """A copy of `source` (streams copied, not re-encoded) whose container says it was created at `stamp`."""
     with av.open(str(source)) as given, av.open(str(target), "w") as copy:

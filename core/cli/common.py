@@ -57,7 +57,7 @@ class ReelmarkGroup(click.Group):
                 if log.isEnabledFor(logging.DEBUG)
                 else "run the same command with -v (reelmark -v ...) to see where it happened"
             )
-            said = " ".join(str(error).split())  # one line, whatever the exception's text holds
+            said = " ".join(str(error).split()).rstrip(".")  # one line, whatever the exception's text holds
             raise UserError(
                 f"unexpected {type(error).__name__}: {said}. This is a bug in reelmark; {where}, and report it with"
                 " that output"

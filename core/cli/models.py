@@ -41,6 +41,7 @@ def _fetch(model_id: str, revision: str | None) -> str:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError,
+        HFValidationError,
         LocalEntryNotFoundError,
         OfflineModeIsEnabled,
         RepositoryNotFoundError,
@@ -51,6 +52,9 @@ def _fetch(model_id: str, revision: str | None) -> str:
 
     try:
         return snapshot_download(model_id, revision=revision)
+    except HFValidationError:
+        raise ModelFetchError(f"{model_id!r} is not a model id; write it as owner/name, e.g. "
+                              "Systran/faster-whisper-small") from None  # fmt: skip
     except GatedRepoError:
         raise ModelFetchError(f"{model_id} is gated: accept its terms on its Hugging Face page, log in with "
                               "`hf auth login`, and pull again") from None  # fmt: skip
